@@ -1,0 +1,164 @@
+"""Input checks shared by the transformers and estimators.
+
+Every check raises a ``ValueError`` that names the problem (the column, the
+row, the value) and what to do about it, so users never see a stack trace from
+deep inside Keras.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+
+def check_time_index(index: pd.Index, what: str = "X") -> None:
+    """Raise if a pandas index that carries time is unsorted or duplicated.
+
+    A plain ``RangeIndex`` (or any integer index) is checked too: rows are
+    time steps, so their labels must increase strictly.
+    """
+    if isinstance(index, pd.RangeIndex) and index.step > 0:
+        return
+    if not (
+        isinstance(index, (pd.DatetimeIndex, pd.PeriodIndex, pd.TimedeltaIndex))
+        or pd.api.types.is_numeric_dtype(index.dtype)
+    ):
+        return
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise ValueError(
+            f"{what} has a duplicated time index: {dup!r} occurs more than once. "
+            "Each row must be one time step; aggregate or drop the duplicates "
+            "(e.g. frame[~frame.index.duplicated()])."
+        )
+    if not index.is_monotonic_increasing:
+        values = index.to_numpy()
+        pos = int(np.flatnonzero(values[1:] < values[:-1])[0]) + 1
+        raise ValueError(
+            f"{what} has an unsorted time index: row {pos} ({index[pos]!r}) comes "
+            f"before row {pos - 1} ({index[pos - 1]!r}). Sort it first "
+            "(frame.sort_index())."
+        )
+
+
+def check_numeric_frame(frame: pd.DataFrame, what: str = "X") -> None:
+    """Raise if a DataFrame has non-numeric columns."""
+    bad = [c for c in frame.columns if not pd.api.types.is_numeric_dtype(frame[c].dtype)]
+    if bad:
+        raise ValueError(
+            f"{what} has non-numeric column(s) {bad!r} (dtypes "
+            f"{[str(frame[c].dtype) for c in bad]}). Convert them to numbers "
+            "or drop them before windowing."
+        )
+
+
+def check_finite(array: np.ndarray, what: str = "X", columns=None) -> None:
+    """Raise if an array holds NaN or infinity, naming the first bad cell."""
+    array = np.asarray(array)
+    if not np.issubdtype(array.dtype, np.number):
+        return
+    finite = np.isfinite(array)
+    if finite.all():
+        return
+    idx = np.argwhere(~finite)[0]
+    value = array[tuple(idx)]
+    where = f"row {idx[0]}"
+    if array.ndim >= 2:
+        col = idx[-1]
+        name = columns[col] if columns is not None and col < len(columns) else col
+        where += f", column {name!r}"
+    raise ValueError(
+        f"{what} contains {value} at {where}. Fill or drop missing values "
+        "before fitting (e.g. frame.ffill() or frame.dropna())."
+    )
+
+
+def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def validate_windows(estimator, X, y=None, *, reset: bool, sample_weight=None):
+    """Validate window input for the window regressors.
+
+    ``X`` is 3D ``(n_windows, n_timesteps, n_features)`` or 2D
+    ``(n_windows, n_timesteps)``, which means univariate windows (one
+    feature). With ``reset=True`` the shape is remembered as
+    ``n_timesteps_in_`` and ``n_features_in_`` (the features per time step
+    for 3D input, the columns for 2D input, as for any sklearn regressor);
+    with ``reset=False`` it is checked against them.
+
+    Returns ``X`` as float 3D and, when ``y`` is given, ``y`` as float array
+    (1D or 2D, unchanged ndim).
+    """
+    from sklearn.utils import check_array
+    from sklearn.utils.validation import FLOAT_DTYPES, _check_feature_names
+
+    name = type(estimator).__name__
+    if isinstance(X, pd.DataFrame):
+        check_numeric_frame(X)
+    _check_feature_names(estimator, X, reset=reset)
+    X = check_array(X, allow_nd=True, ensure_2d=False, dtype=FLOAT_DTYPES,
+                    ensure_all_finite=False, input_name="X")
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"{name} expects windows: a 3D array (n_windows, n_timesteps, "
+            f"n_features), or a 2D array (n_windows, n_timesteps) of univariate "
+            f"windows; got an array with shape {X.shape}. Cut a table into "
+            "windows with skrnn.SlidingWindow."
+        )
+    if X.shape[0] < 1:
+        raise ValueError(f"{name} got 0 windows (X.shape={X.shape}); at least 1 is required.")
+    if X.shape[1] < 1 or (X.ndim == 3 and X.shape[2] < 1):
+        raise ValueError(f"{name} got windows with no time steps or no features (X.shape={X.shape}).")
+    check_finite(X, "X", getattr(estimator, "feature_names_in_", None) if X.ndim == 2 else None)
+    n_timesteps, n_features = (X.shape[1], 1) if X.ndim == 2 else X.shape[1:]
+    if reset:
+        estimator.n_features_in_ = int(X.shape[1] if X.ndim == 2 else n_features)
+        estimator.n_timesteps_in_ = int(n_timesteps)
+        estimator._input_ndim = X.ndim
+    else:
+        if X.ndim != estimator._input_ndim:
+            raise ValueError(
+                f"X has {X.ndim} dimensions, but {name} was fitted on "
+                f"{estimator._input_ndim}D input. Pass windows shaped like the "
+                "training data."
+            )
+        got = X.shape[1] if X.ndim == 2 else n_features
+        if got != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {got} features, but {name} is expecting "
+                f"{estimator.n_features_in_} features as input. Use the same "
+                "columns as in fit."
+            )
+        if n_timesteps != estimator.n_timesteps_in_:
+            raise ValueError(
+                f"X has windows of {n_timesteps} time steps, but {name} was "
+                f"fitted on windows of {estimator.n_timesteps_in_}. Use the same "
+                "window_len as in fit."
+            )
+    X3 = X if X.ndim == 3 else X[:, :, None]
+    if y is None:
+        return X3
+    y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
+    if y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1D (n_windows,) or 2D (n_windows, n_outputs); got shape {y.shape}.")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y has {y.shape[0]} rows but X has {X.shape[0]} windows; they must "
+            "match (one target per window). make_supervised builds aligned X and y."
+        )
+    if not np.issubdtype(y.dtype, np.number):
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"y must be numeric; got dtype {y.dtype}.") from None
+    y = y.astype(np.float64, copy=False)
+    check_finite(y, "y")
+    if sample_weight is not None:
+        from sklearn.utils.validation import _check_sample_weight
+        sample_weight = _check_sample_weight(sample_weight, X)
+    return X3, y, sample_weight

@@ -1,0 +1,416 @@
+"""Sliding windows, zero-base normalisation and supervised framing.
+
+Rows stay rows: :class:`SlidingWindow` turns a time-ordered 2D table into one
+window per row, so it can sit in a :class:`~sklearn.pipeline.Pipeline` in
+front of a regressor and its ``window_len`` can be tuned by
+:class:`~sklearn.model_selection.GridSearchCV`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._indicators import TechnicalIndicators, bollinger_bands, macd, rsi
+from ._validation import (
+    check_finite,
+    check_numeric_frame,
+    check_positive_int,
+    check_time_index,
+)
+
+__all__ = [
+    "SlidingWindow",
+    "FlattenWindows",
+    "make_supervised",
+    "zero_base",
+    "zero_base_target",
+    "inverse_zero_base_target",
+    "TechnicalIndicators",
+    "rsi",
+    "macd",
+    "bollinger_bands",
+]
+
+
+# --------------------------------------------------------------------------
+# zero-base math
+# --------------------------------------------------------------------------
+def zero_base(windows):
+    """Zero-base normalise windows: ``x / x0 - 1`` per window and feature.
+
+    ``x0`` is the first row (oldest observation) of each window; a zero
+    ``x0`` is replaced by 1, exactly as the lab's ``normalise_zero_base``.
+
+    Parameters
+    ----------
+    windows : array-like of shape (n_windows, n_timesteps, n_features)
+        Raw windows, e.g. the output of :class:`SlidingWindow`. A 2D array is
+        read as univariate windows ``(n_windows, n_timesteps)``.
+
+    Returns
+    -------
+    scaled : ndarray, same shape as ``windows``
+        The normalised windows (the first row of each window is 0).
+    base : ndarray of shape (n_windows, n_features)
+        The per-window bases ``x0`` (zeros replaced by 1), needed to scale a
+        target and to map predictions back.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import zero_base
+    >>> w = np.array([[[2.0, 0.0], [3.0, 5.0]]])
+    >>> scaled, base = zero_base(w)
+    >>> scaled[0].tolist(), base.tolist()
+    ([[0.0, -1.0], [0.5, 4.0]], [[2.0, 1.0]])
+    """
+    windows = np.asarray(windows, dtype=float)
+    squeeze = windows.ndim == 2
+    w3 = windows[:, :, None] if squeeze else windows
+    if w3.ndim != 3:
+        raise ValueError(f"zero_base expects 2D or 3D windows, got shape {windows.shape}.")
+    base = w3[:, 0, :].copy()
+    base[base == 0] = 1.0
+    scaled = w3 / base[:, None, :] - 1.0
+    return (scaled[:, :, 0] if squeeze else scaled), base
+
+
+def zero_base_target(y, base, target_channel=0):
+    """Scale a target with the base of its own input channel: ``y / x0 - 1``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_windows,) or (n_windows, n_outputs)
+    base : ndarray of shape (n_windows, n_features)
+        The bases returned by :func:`zero_base`.
+    target_channel : int, default=0
+        Position of the target's column among the window features.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import zero_base_target
+    >>> zero_base_target(np.array([110.0]), np.array([[100.0, 7.0]])).tolist()
+    [0.10000000000000009]
+    """
+    b = _target_base(base, target_channel, np.ndim(y))
+    return np.asarray(y, dtype=float) / b - 1.0
+
+
+def inverse_zero_base_target(y_scaled, base, target_channel=0):
+    """Map zero-base predictions back to the data's units: ``x0 * (1 + y)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import inverse_zero_base_target
+    >>> inverse_zero_base_target(np.array([0.1]), np.array([[100.0]])).tolist()
+    [110.00000000000001]
+    """
+    y_scaled = np.asarray(y_scaled, dtype=float)
+    return _target_base(base, target_channel, y_scaled.ndim) * (1.0 + y_scaled)
+
+
+def _target_base(base, target_channel, y_ndim):
+    base = np.asarray(base, dtype=float)
+    n_features = base.shape[1]
+    if (
+        isinstance(target_channel, bool)
+        or not isinstance(target_channel, numbers.Integral)
+        or not -n_features <= target_channel < n_features
+    ):
+        raise ValueError(
+            f"target_channel={target_channel!r} is not a valid feature position "
+            f"for windows with {n_features} feature(s); give the integer "
+            "position of the target's column (0 when it is the first column)."
+        )
+    b = base[:, target_channel]
+    # broadcast over the trailing output axis (multi-output y) and, for
+    # Monte-Carlo samples, over leading sample axes
+    return b[:, None] if y_ndim >= 2 else b
+
+
+# --------------------------------------------------------------------------
+# sliding windows
+# --------------------------------------------------------------------------
+class SlidingWindow(TransformerMixin, BaseEstimator):
+    """Cut a time-ordered 2D table into one window per row.
+
+    The window of row ``t`` holds rows ``t - window_len + 1 .. t``: the last
+    element is the newest observation, so no window looks ahead. The output
+    has shape ``(n_rows, window_len, n_features)``; the number of rows never
+    changes, which keeps ``X`` aligned with ``y`` inside a
+    :class:`~sklearn.pipeline.Pipeline`.
+
+    The first ``window_len - 1`` rows have not enough history and are padded
+    (see ``padding``) -- unless the table passed to :meth:`transform` is a
+    DataFrame that *continues in time* the one seen by :meth:`fit` (its first
+    index label is strictly after the last fitted one). Then the last
+    ``window_len - 1`` fitted rows are used as history, so the test folds of
+    :class:`~sklearn.model_selection.TimeSeriesSplit` get real windows. With
+    ``TimeSeriesSplit(gap=k)`` that history is the newest the model has seen,
+    ``k`` rows before the fold.
+
+    Windows are built with numpy stride tricks, not a Python loop per row.
+
+    Parameters
+    ----------
+    window_len : int, default=10
+        Number of time steps in each window.
+    padding : {"edge", "zero"}, default="edge"
+        How rows without enough history are filled: ``"edge"`` repeats the
+        first row, ``"zero"`` uses zeros.
+    history : {"auto", "pad"}, default="auto"
+        ``"auto"`` uses the fitted tail as history for DataFrames that
+        continue in time; ``"pad"`` always pads.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of columns seen in fit.
+    feature_names_in_ : ndarray of str
+        Column names seen in fit (DataFrame input only).
+    history_ : ndarray of shape (window_len - 1, n_features)
+        The last rows seen in fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import SlidingWindow
+    >>> X = np.arange(10.0).reshape(5, 2)
+    >>> W = SlidingWindow(window_len=3).fit_transform(X)
+    >>> W.shape
+    (5, 3, 2)
+    >>> W[4].tolist()
+    [[4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
+    """
+
+    def __init__(self, window_len=10, padding="edge", history="auto"):
+        self.window_len = window_len
+        self.padding = padding
+        self.history = history
+
+    def _check_params(self):
+        check_positive_int(self.window_len, "window_len")
+        if self.padding not in ("edge", "zero"):
+            raise ValueError(f'padding must be "edge" or "zero", got {self.padding!r}.')
+        if self.history not in ("auto", "pad"):
+            raise ValueError(f'history must be "auto" or "pad", got {self.history!r}.')
+
+    def _validate(self, X, reset):
+        index = None
+        if isinstance(X, pd.DataFrame):
+            check_numeric_frame(X)
+            check_time_index(X.index)
+            index = X.index
+        Xv = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
+                           ensure_all_finite=False)
+        check_finite(Xv, "X", getattr(self, "feature_names_in_", None))
+        return Xv, index
+
+    def fit(self, X, y=None):
+        """Remember the number of features and the last rows as history.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+            Time-ordered table, oldest row first.
+        y : ignored
+
+        Returns
+        -------
+        self : SlidingWindow
+        """
+        self._check_params()
+        X, index = self._validate(X, reset=True)
+        if X.shape[0] < self.window_len:
+            raise ValueError(
+                f"window_len={self.window_len} is longer than the data "
+                f"({X.shape[0]} rows): n_samples={X.shape[0]} is too few. Use a "
+                "shorter window or more rows."
+            )
+        self.history_ = X[X.shape[0] - self.window_len + 1:].copy()
+        self.last_index_ = None if index is None or isinstance(index, pd.RangeIndex) else index[-1]
+        return self
+
+    def transform(self, X):
+        """Return one window per row, shape ``(n_rows, window_len, n_features)``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_rows, n_features)
+
+        Returns
+        -------
+        windows : ndarray of shape (n_rows, window_len, n_features)
+        """
+        check_is_fitted(self, "history_")
+        self._check_params()
+        X, index = self._validate(X, reset=False)
+        prefix = self._prefix(X, index)
+        return windows_of(np.concatenate([prefix, X]) if len(prefix) else X, self.window_len)
+
+    def _prefix(self, X, index):
+        k = self.window_len - 1
+        if k == 0:
+            return X[:0]
+        if (
+            self.history == "auto"
+            and index is not None
+            and self.last_index_ is not None
+            and len(index)
+            and _strictly_after(index[0], self.last_index_)
+            and len(self.history_) == k
+        ):
+            return self.history_.astype(X.dtype, copy=False)
+        if self.padding == "zero":
+            return np.zeros((k, X.shape[1]), dtype=X.dtype)
+        return np.repeat(X[:1], k, axis=0)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.requires_fit = True
+        return tags
+
+
+def _strictly_after(first, last):
+    try:
+        return bool(first > last)
+    except TypeError:
+        return False
+
+
+def windows_of(X, window_len):
+    """All windows of ``window_len`` consecutive rows of ``X``, one per end row.
+
+    Returns an array of shape ``(len(X) - window_len + 1, window_len,
+    n_features)`` built with stride tricks (a contiguous copy).
+    """
+    view = np.lib.stride_tricks.sliding_window_view(X, window_len, axis=0)
+    return np.ascontiguousarray(view.transpose(0, 2, 1))
+
+
+class FlattenWindows(TransformerMixin, BaseEstimator):
+    """Flatten 3D windows ``(n, window_len, n_features)`` to 2D rows.
+
+    Lets any tabular regressor (``Ridge``, gradient boosting, ...) use the
+    same windows as the recurrent networks, e.g. as a baseline:
+    ``make_pipeline(SlidingWindow(10), FlattenWindows(), Ridge())``.
+    The flattened row is time-major: all features of the oldest step first.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import FlattenWindows
+    >>> FlattenWindows().fit_transform(np.zeros((4, 3, 2))).shape
+    (4, 6)
+    """
+
+    def fit(self, X, y=None):
+        """Remember the window shape. Returns self."""
+        X = np.asarray(X)
+        self._check_ndim(X)
+        self.n_features_in_ = X.shape[1] if X.ndim == 2 else X.shape[2]
+        return self
+
+    def transform(self, X):
+        """Return ``X`` reshaped to ``(n_windows, window_len * n_features)``."""
+        check_is_fitted(self, "n_features_in_")
+        X = np.asarray(X)
+        self._check_ndim(X)
+        n_features = X.shape[1] if X.ndim == 2 else X.shape[2]
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {n_features} features, but FlattenWindows is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X.reshape(X.shape[0], -1)
+
+    @staticmethod
+    def _check_ndim(X):
+        if X.ndim not in (2, 3):
+            raise ValueError(f"FlattenWindows expects 2D or 3D windows, got shape {X.shape}.")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.requires_fit = False
+        return tags
+
+
+# --------------------------------------------------------------------------
+# supervised framing
+# --------------------------------------------------------------------------
+def make_supervised(frame, target, horizon=1):
+    """Pair each row with the target ``horizon`` steps later.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n_rows, n_features)
+        Time-ordered table (sorted, unique index).
+    target : str
+        Column to forecast.
+    horizon : int or sequence of int, default=1
+        Steps ahead. A sequence (e.g. ``range(1, 8)``) gives a 2D ``y`` with
+        one column per horizon, for multi-output (MIMO) models.
+
+    Returns
+    -------
+    X : DataFrame of shape (n_rows - max(horizon), n_features)
+        The rows that have a future; the last ``max(horizon)`` rows are
+        dropped.
+    y : Series or DataFrame
+        ``y[t] = frame[target][t + h]``; a Series named ``"<target>_t+h"``
+        for an int horizon, else a DataFrame with one such column per horizon.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skrnn import make_supervised
+    >>> df = pd.DataFrame({"close": [1.0, 2.0, 3.0, 4.0]})
+    >>> X, y = make_supervised(df, "close", horizon=1)
+    >>> y.tolist()
+    [2.0, 3.0, 4.0]
+    >>> X2, Y2 = make_supervised(df, "close", horizon=[1, 2])
+    >>> Y2.values.tolist()
+    [[2.0, 3.0], [3.0, 4.0]]
+    """
+    if isinstance(frame, pd.Series):
+        frame = frame.to_frame()
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(
+            f"make_supervised expects a pandas DataFrame, got {type(frame).__name__}. "
+            "Wrap arrays with pd.DataFrame(array, columns=[...])."
+        )
+    if target not in frame.columns:
+        raise ValueError(
+            f"target column {target!r} is not in the frame; columns are {list(frame.columns)}."
+        )
+    check_time_index(frame.index, "frame")
+    multi = not isinstance(horizon, numbers.Integral)
+    horizons = list(horizon) if multi else [horizon]
+    if not horizons:
+        raise ValueError("horizon is empty; give an int >= 1 or a non-empty list of ints.")
+    for h in horizons:
+        check_positive_int(h, "horizon")
+    h_max = max(horizons)
+    n = len(frame)
+    if n <= h_max:
+        raise ValueError(
+            f"The frame has {n} rows, too few for horizon {h_max}: at least "
+            f"{h_max + 1} rows are needed."
+        )
+    values = frame[target].to_numpy()
+    idx = np.arange(n - h_max)
+    X = frame.iloc[: n - h_max]
+    cols = {f"{target}_t+{h}": values[idx + h] for h in horizons}
+    Y = pd.DataFrame(cols, index=X.index)
+    if multi:
+        return X, Y
+    return X, Y.iloc[:, 0]
