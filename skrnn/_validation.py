@@ -69,9 +69,10 @@ def check_finite(array: np.ndarray, what: str = "X", columns=None) -> None:
         col = idx[-1]
         name = columns[col] if columns is not None and col < len(columns) else col
         where += f", column {name!r}"
+    kind = "NaN" if np.isnan(value) else f"inf ({value})"
     raise ValueError(
-        f"{what} contains {value} at {where}. Fill or drop missing values "
-        "before fitting (e.g. frame.ffill() or frame.dropna())."
+        f"{what} contains {kind} at {where}. Fill or drop missing or infinite "
+        "values first (e.g. frame.ffill() or frame.dropna())."
     )
 
 
@@ -91,8 +92,9 @@ def validate_windows(estimator, X, y=None, *, reset: bool, sample_weight=None):
     for 3D input, the columns for 2D input, as for any sklearn regressor);
     with ``reset=False`` it is checked against them.
 
-    Returns ``X`` as float 3D and, when ``y`` is given, ``y`` as float array
-    (1D or 2D, unchanged ndim).
+    With ``reset=False`` (predict) returns ``X`` as float 3D; with
+    ``reset=True`` (fit) returns ``(X, y, sample_weight)`` with ``y`` a float
+    array of unchanged ndim.
     """
     from sklearn.utils import check_array
     from sklearn.utils.validation import FLOAT_DTYPES, _check_feature_names
@@ -107,8 +109,8 @@ def validate_windows(estimator, X, y=None, *, reset: bool, sample_weight=None):
         raise ValueError(
             f"{name} expects windows: a 3D array (n_windows, n_timesteps, "
             f"n_features), or a 2D array (n_windows, n_timesteps) of univariate "
-            f"windows; got an array with shape {X.shape}. Cut a table into "
-            "windows with skrnn.SlidingWindow."
+            f"windows; got an array with shape {X.shape}. Reshape your data, or cut "
+            "a table into windows with skrnn.SlidingWindow."
         )
     if X.shape[0] < 1:
         raise ValueError(f"{name} got 0 windows (X.shape={X.shape}); at least 1 is required.")
@@ -141,8 +143,13 @@ def validate_windows(estimator, X, y=None, *, reset: bool, sample_weight=None):
                 "window_len as in fit."
             )
     X3 = X if X.ndim == 3 else X[:, :, None]
-    if y is None:
+    if not reset:
         return X3
+    if y is None:
+        raise ValueError(
+            f"{name} requires y to be passed, but the target y is None. Pass the "
+            "targets aligned with the windows (see skrnn.make_supervised)."
+        )
     y = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y)
     if y.ndim not in (1, 2):
         raise ValueError(f"y must be 1D (n_windows,) or 2D (n_windows, n_outputs); got shape {y.shape}.")

@@ -313,29 +313,36 @@ class FlattenWindows(TransformerMixin, BaseEstimator):
     """
 
     def fit(self, X, y=None):
-        """Remember the window shape. Returns self."""
-        X = np.asarray(X)
-        self._check_ndim(X)
+        """Remember the number of features per time step. Returns self."""
+        X = self._check(X)
         self.n_features_in_ = X.shape[1] if X.ndim == 2 else X.shape[2]
         return self
 
     def transform(self, X):
         """Return ``X`` reshaped to ``(n_windows, window_len * n_features)``."""
-        check_is_fitted(self, "n_features_in_")
-        X = np.asarray(X)
-        self._check_ndim(X)
+        X = self._check(X)
         n_features = X.shape[1] if X.ndim == 2 else X.shape[2]
-        if n_features != self.n_features_in_:
+        expected = getattr(self, "n_features_in_", n_features)
+        if n_features != expected:
             raise ValueError(
                 f"X has {n_features} features, but FlattenWindows is expecting "
-                f"{self.n_features_in_} features as input."
+                f"{expected} features as input."
             )
         return X.reshape(X.shape[0], -1)
 
     @staticmethod
-    def _check_ndim(X):
+    def _check(X):
+        from sklearn.utils import check_array
+
+        X = check_array(X, allow_nd=True, ensure_2d=False, dtype="numeric",
+                        ensure_all_finite=False)
         if X.ndim not in (2, 3):
-            raise ValueError(f"FlattenWindows expects 2D or 3D windows, got shape {X.shape}.")
+            raise ValueError(
+                f"FlattenWindows expects 2D or 3D windows, got shape {X.shape}. "
+                "Reshape your data."
+            )
+        check_finite(X, "X")
+        return X
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,32 @@
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+TINY = dict(units=4, epochs=2, batch_size=32, early_stopping=None,
+            validation_fraction=0.0, random_state=0)
+
+
+@pytest.fixture
+def tiny():
+    """Parameters of a tiny, fast, seeded recurrent regressor."""
+    return dict(TINY)
+
+
+@pytest.fixture
+def eth():
+    """The bundled Binance ETHUSDT daily candles, close first."""
+    import pandas as pd
+    from importlib.resources import files
+
+    path = files("skrnn.datasets") / "data" / "eth_binance_1d.csv"
+    frame = pd.read_csv(path, index_col="timestamp", parse_dates=True)
+    return frame[["close", "open", "high", "low", "volume"]]
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
