@@ -19,6 +19,7 @@ import warnings
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
+from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from ._validation import check_positive_int, validate_windows
@@ -673,7 +674,9 @@ class ZeroBaseRegressor(_SamplingMixin, MetaEstimatorMixin, RegressorMixin, Base
         tags.input_tags.three_d_array = True
         tags.target_tags.multi_output = True
         if self.regressor is not None:
-            inner = self.regressor.__sklearn_tags__()
-            tags.regressor_tags.poor_score = inner.regressor_tags.poor_score
+            inner = get_tags(self.regressor)
+            # scikeras 0.13 reports no regressor_tags (its mixin order predates sklearn 1.6)
+            if inner.regressor_tags is not None:
+                tags.regressor_tags.poor_score = inner.regressor_tags.poor_score
             tags.non_deterministic = inner.non_deterministic
         return tags
