@@ -419,8 +419,9 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
     def predict_samples(self, X, n_samples=None):
         """Monte-Carlo dropout samples: dropout stays on at inference.
 
-        All passes run as one batched model call over the windows repeated
-        ``n_samples`` times.
+        All passes run as one batched forward pass over the windows repeated
+        ``n_samples`` times (in chunks of 8192 rows, without materialising
+        the repeated array).
 
         Returns
         -------
@@ -434,8 +435,7 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
             )
         Xs, base = self._prepare(X)
         n = len(Xs)
-        tiled = np.broadcast_to(Xs, (n_samples,) + Xs.shape).reshape((n_samples * n,) + Xs.shape[1:])
-        out = _batched_predict(self._mc(), tiled).reshape(n_samples, n, -1)
+        out = _batched_predict(self._mc(), Xs, n_rows=n_samples * n).reshape(n_samples, n, -1)
         if base is not None:
             out = _inverse_samples(out, base, self.target_channel)
         out = out.astype(np.float64)
@@ -491,11 +491,26 @@ def _as_tuple(value, name, allow_empty=False):
 _PREDICT_BATCH = 8192
 
 
-def _batched_predict(model, X):
-    """One compiled forward pass over all windows (large batches)."""
-    if len(X) <= _PREDICT_BATCH:
+def _batched_predict(model, X, n_rows=None):
+    """Forward ``n_rows`` rows through ``model`` in large compiled batches.
+
+    Row ``r`` is ``X[r % len(X)]``, so Monte-Carlo passes over the windows
+    repeated ``n_samples`` times never materialise the repeated array: each
+    chunk of at most ``_PREDICT_BATCH`` rows is gathered, run, and written
+    into one preallocated output.
+    """
+    n = len(X)
+    n_rows = n if n_rows is None else n_rows
+    if n_rows <= _PREDICT_BATCH and n_rows == n:
         return np.asarray(model.predict_on_batch(X))
-    return np.asarray(model.predict(X, batch_size=_PREDICT_BATCH, verbose=0))
+    out = None
+    for start in range(0, n_rows, _PREDICT_BATCH):
+        stop = min(start + _PREDICT_BATCH, n_rows)
+        part = np.asarray(model.predict_on_batch(X[np.arange(start, stop) % n]))
+        if out is None:
+            out = np.empty((n_rows,) + part.shape[1:], dtype=part.dtype)
+        out[start:stop] = part
+    return out
 
 
 def _mc_dropout_model(keras, model):
