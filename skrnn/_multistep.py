@@ -1,0 +1,277 @@
+"""Multi-step study: recursive, direct and MIMO forecasts of the ETH close.
+
+Called by ``skrnn study --parts multistep`` (and usable on any frame with a
+``close`` column). The series is split chronologically 80/20; the networks
+are trained once on the first 80% and never refitted; forecasts for
+horizons 1..30 are made from rolling origins over the last 20% (every
+origin in full mode, a thinned set in quick mode) and scored per horizon
+with MSE and MAE in the data's units. sktime's ``NaiveForecaster(strategy=
+"last")`` is the baseline. The 7- and 30-day forecasts from the end of the
+training period, with 5-95% Monte-Carlo dropout intervals, are plotted
+against the actual prices.
+
+sktime and matplotlib are imported inside :func:`multistep_study`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["multistep_study"]
+
+HORIZON = 30
+STRATEGIES = ("recursive", "direct", "mimo")
+DIRECT_HORIZONS_FULL = (1, 2, 3, 5, 7, 10, 14, 21, 30)
+DIRECT_HORIZONS_QUICK = (1, 7, 30)
+PLOT_HORIZONS = (7, 30)
+
+
+def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_len=10,
+                    units=256, progress=None):
+    """Compare recursive, direct and MIMO multi-step forecasts of ``close``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Time-ordered table with a ``close`` column (e.g.
+        :func:`skrnn.datasets.load_eth`). Other columns are not used.
+    out_dir : str or path-like
+        Folder for the figures and ``multistep_errors.csv`` (created).
+    quick : bool, default=False
+        Small networks (at most 16 units), 2 epochs, about 20 rolling origins,
+        20 Monte-Carlo samples and direct networks at horizons 1, 7, 30 only:
+        a smoke run of the whole pipeline in well under a minute.
+    seed : int, default=0
+        ``random_state`` of every network and of the Monte-Carlo draws.
+    epochs : int, optional
+        Maximum epochs (early stopping with patience 5 on the last 10% of
+        the training windows in full mode). Default 2 (quick) or 40.
+    window_len : int, default=10
+        Input window of every network.
+    units : int, default=256
+        LSTM units (capped at 16 in quick mode).
+    progress : callable, optional
+        Called with one line of text per stage.
+
+    Returns
+    -------
+    result : dict
+        ``table``: DataFrame indexed by horizon (1..30) with columns
+        ``(metric, strategy)`` for metric in ``mse``, ``mae`` and strategy in
+        ``recursive``, ``direct``, ``mimo``, ``naive``. Direct networks are
+        trained at a subset of horizons only (``table.attrs["direct_horizons"]``);
+        their other rows are NaN, as ``table.attrs["note"]`` says.
+        ``figures``: paths of the PNG files (errors against horizon, 7- and
+        30-day forecasts with intervals). ``csv``: path of the table as CSV.
+        ``timings``: seconds per stage.
+    """
+    from sktime.forecasting.naive import NaiveForecaster
+
+    from .estimators import LSTMRegressor
+    from .forecasting import RNNForecaster
+
+    say = progress or (lambda msg: None)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if "close" not in frame.columns:
+        raise ValueError(f"multistep_study needs a 'close' column; columns are {list(frame.columns)}.")
+    close = frame["close"].astype(float)
+    if close.isna().any():
+        raise ValueError("the close column has missing values; fill or drop them first.")
+    dates = close.index
+    # integer time index: robust to calendar gaps, mapped back to dates for plots
+    y = pd.Series(close.to_numpy(), index=pd.RangeIndex(len(close)), name="close")
+    n = len(y)
+    n_train = int(round(0.8 * n))
+    if n_train < window_len + HORIZON + 10 or n - n_train < HORIZON + 1:
+        raise ValueError(
+            f"close has {n} rows; the study needs at least {window_len + HORIZON + 10} "
+            f"training rows and {HORIZON + 1} test rows after the 80/20 split."
+        )
+    y_train, y_test = y.iloc[:n_train], y.iloc[n_train:]
+
+    units = min(int(units), 16) if quick else int(units)
+    epochs = int(epochs) if epochs is not None else (2 if quick else 40)
+    n_samples = 20 if quick else 100
+    direct_h = DIRECT_HORIZONS_QUICK if quick else DIRECT_HORIZONS_FULL
+    # origins: cutoffs from the end of training to the last one with a full 30-day future
+    first, last = n_train - 1, n - 1 - HORIZON
+    every = max(1, (last - first + 1) // 20) if quick else 1
+    origins = np.arange(first, last + 1, every)
+    say(f"multistep: {n_train} training days, {n - n_train} test days, "
+        f"{len(origins)} rolling origins (every {every}), horizons 1..{HORIZON}")
+
+    def network():
+        return LSTMRegressor(
+            units=units, dropout=0.2, epochs=epochs, batch_size=32,
+            validation_fraction=0.0 if quick else 0.1,
+            early_stopping=None if quick else 5,
+            lr_decay=None if quick else 0.75, lr_decay_every=10,
+            n_samples=n_samples, random_state=seed,
+        )
+
+    fh_all = list(range(1, HORIZON + 1))
+    fh_of = {"recursive": fh_all, "direct": list(direct_h), "mimo": fh_all}
+    actual = y.to_numpy()
+    target_pos = origins[:, None] + np.arange(1, HORIZON + 1)[None, :]  # (n_origins, 30)
+    truth = actual[target_pos]
+
+    errors = {}
+    fans = {}
+    timings = {}
+    for strategy in STRATEGIES:
+        t0 = time.perf_counter()
+        f = RNNForecaster(network(), window_len=window_len, strategy=strategy,
+                          normalize="zero_base", random_state=seed)
+        f.fit(y_train, fh=None if strategy == "recursive" else fh_of[strategy])
+        t_fit = time.perf_counter() - t0
+        steps = np.asarray(fh_of[strategy])
+        pred = f.predict_rolling(y_test, fh=steps, origins=origins)
+        point = pred.to_numpy().reshape(len(origins), len(steps))
+        err = point - truth[:, steps - 1]
+        errors[strategy] = pd.DataFrame(
+            {"mse": (err ** 2).mean(axis=0), "mae": np.abs(err).mean(axis=0)},
+            index=pd.Index(steps, name="horizon"),
+        )
+        # the 7- and 30-day forecasts from the end of training, with intervals
+        fh_plot = steps[steps <= max(PLOT_HORIZONS)]
+        median = f.predict_quantiles(fh=list(fh_plot), alpha=[0.05, 0.5, 0.95])
+        fans[strategy] = pd.DataFrame(
+            median.to_numpy(), index=fh_plot, columns=["lower", "median", "upper"]
+        )
+        timings[strategy] = time.perf_counter() - t0
+        epochs_run = [getattr(e, "n_epochs_", None) for e in f.estimators_]
+        say(f"multistep: {strategy:9s} {len(f.estimators_)} network(s), epochs {epochs_run}, "
+            f"fit {t_fit:.1f}s, total {timings[strategy]:.1f}s, "
+            f"MSE h=1 {errors[strategy]['mse'].iloc[0]:.2f}")
+
+    # sktime's naive baseline: the last observed close, refitted at every origin
+    t0 = time.perf_counter()
+    naive = np.empty((len(origins), HORIZON))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # sktime's remember_data notice
+        for i, c in enumerate(origins):
+            nf = NaiveForecaster(strategy="last")
+            nf.fit(y.iloc[: c + 1])
+            naive[i] = nf.predict(fh=fh_all).to_numpy()
+    err = naive - truth
+    errors["naive"] = pd.DataFrame(
+        {"mse": (err ** 2).mean(axis=0), "mae": np.abs(err).mean(axis=0)},
+        index=pd.Index(fh_all, name="horizon"),
+    )
+    timings["naive"] = time.perf_counter() - t0
+
+    table = _assemble(errors, direct_h, len(origins))
+    csv = out_dir / "multistep_errors.csv"
+    table.to_csv(csv)
+
+    plt = _pyplot()
+    figures = [
+        _plot_errors(plt, table, out_dir / "multistep_errors.png"),
+    ]
+    for h in PLOT_HORIZONS:
+        context = close.iloc[max(0, n_train - max(30, 3 * h)): n_train]
+        figures.append(_plot_fans(plt, fans, close, context, dates, n_train, h,
+                                  out_dir / f"multistep_forecast_{h}d.png"))
+    say(f"multistep: wrote {csv.name} and {len(figures)} figures to {out_dir}")
+    return {"table": table, "figures": [str(p) for p in figures], "csv": str(csv),
+            "timings": timings}
+
+
+def _assemble(errors, direct_h, n_origins):
+    horizons = pd.Index(range(1, HORIZON + 1), name="horizon")
+    cols = {}
+    for metric in ("mse", "mae"):
+        for strategy in (*STRATEGIES, "naive"):
+            cols[(metric, strategy)] = errors[strategy][metric].reindex(horizons)
+    table = pd.DataFrame(cols, index=horizons)
+    table.columns = pd.MultiIndex.from_tuples(table.columns, names=["metric", "strategy"])
+    table.attrs["direct_horizons"] = list(direct_h)
+    table.attrs["n_origins"] = int(n_origins)
+    table.attrs["note"] = (
+        "direct: one network per horizon, trained at horizons "
+        + ", ".join(str(h) for h in direct_h)
+        + " only (other rows NaN); errors in USD over "
+        + f"{n_origins} rolling origins in the last 20% of the series, no refit."
+    )
+    return table
+
+
+# --------------------------------------------------------------------------
+# figures
+# --------------------------------------------------------------------------
+def _pyplot():
+    try:
+        import matplotlib
+    except ImportError as exc:  # pragma: no cover
+        raise ImportError("the multistep study plots need matplotlib: pip install skrnn[plot]") from exc
+    if "matplotlib.pyplot" not in sys.modules:
+        headless = sys.platform.startswith("linux") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+        )
+        if headless and "MPLBACKEND" not in os.environ:
+            matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+_COLORS = {"recursive": "tab:blue", "direct": "tab:orange", "mimo": "tab:green", "naive": "tab:gray"}
+
+
+def _plot_errors(plt, table, path):
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    for ax, metric, label in zip(axes, ("mse", "mae"), ("MSE [USD²]", "MAE [USD]")):
+        for strategy in table[metric].columns:
+            s = table[(metric, strategy)].dropna()
+            style = "--" if strategy == "naive" else "-"
+            ax.plot(s.index, s.to_numpy(), style, marker="o", ms=3, lw=1.5,
+                    color=_COLORS.get(strategy), label=strategy)
+        ax.set_xlabel("horizon [days]")
+        ax.set_ylabel(label)
+        ax.set_title(f"{metric.upper()} against horizon")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="best")
+    fig.suptitle("Multi-step ETH close forecasts, rolling origins over the test period")
+    return _save(plt, fig, path)
+
+
+def _plot_fans(plt, fans, close, context, dates, n_train, h, path):
+    fig, axes = plt.subplots(len(fans), 1, figsize=(10, 3.2 * len(fans)), sharex=True)
+    axes = np.atleast_1d(axes)
+    actual = close.iloc[n_train - 1: n_train + h]  # from the last training day on
+    for ax, (strategy, fan) in zip(axes, fans.items()):
+        fan = fan.loc[fan.index <= h]
+        x = dates[n_train - 1 + fan.index.to_numpy()]
+        ax.plot(context.index, context.to_numpy(), color="black", lw=1.0, alpha=0.6,
+                label="actual (training)")
+        ax.plot(actual.index, actual.to_numpy(), color="black", lw=1.4, label="actual")
+        marker = "o" if len(fan) < h else None
+        ax.fill_between(x, fan["lower"], fan["upper"], color=_COLORS[strategy], alpha=0.25,
+                        lw=0, label="5-95% interval")
+        ax.plot(x, fan["median"], color=_COLORS[strategy], lw=1.5, marker=marker, label="median")
+        inside = (actual.reindex(x).to_numpy() >= fan["lower"].to_numpy()) & (
+            actual.reindex(x).to_numpy() <= fan["upper"].to_numpy())
+        ax.set_title(f"{strategy}: {h}-day forecast from {dates[n_train - 1]:%Y-%m-%d} "
+                     f"({100 * np.mean(inside):.0f}% of actual prices inside)"
+                     if hasattr(dates[n_train - 1], "strftime")
+                     else f"{strategy}: {h}-step forecast")
+        ax.set_ylabel("close [USD]")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=8)
+    fig.autofmt_xdate()
+    return _save(plt, fig, path)
+
+
+def _save(plt, fig, path):
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
