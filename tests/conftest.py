@@ -30,3 +30,17 @@ def eth():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def eager_tensorflow():
+    """Run TensorFlow functions eagerly.
+
+    The conformance suites (sklearn's and sktime's) fit hundreds of 2-4 unit
+    networks on 10-50 points, where tracing the training graph (about 0.6 s a
+    model) costs far more than the training. The maths is the same.
+    """
+    tf = pytest.importorskip("tensorflow")
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(False)

@@ -390,17 +390,6 @@ def test_tags_and_defaults():
 # --------------------------------------------------------------------------
 # sktime's conformance suite
 # --------------------------------------------------------------------------
-@pytest.fixture
-def eager_tensorflow():
-    """Run TensorFlow functions eagerly: the suite fits a few hundred 2-unit
-    networks on 10-50 points, where tracing the training graph (about 0.6 s a
-    model) costs far more than the training. The maths is the same."""
-    tf = pytest.importorskip("tensorflow")
-    tf.config.run_functions_eagerly(True)
-    yield
-    tf.config.run_functions_eagerly(False)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("i", range(len(RNNForecaster.get_test_params())),
                          ids=[p["strategy"] for p in RNNForecaster.get_test_params()])

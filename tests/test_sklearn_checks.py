@@ -59,7 +59,7 @@ def _expected_failures(estimator):
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
-def test_sklearn_compatible(estimator, check):
+def test_sklearn_compatible(estimator, check, eager_tensorflow):
     check(estimator)
 
 
