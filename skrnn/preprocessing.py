@@ -235,7 +235,7 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
                 "shorter window or more rows."
             )
         self.history_ = X[X.shape[0] - self.window_len + 1:].copy()
-        self.last_index_ = None if index is None or isinstance(index, pd.RangeIndex) else index[-1]
+        self.last_index_ = None if index is None else index[-1]
         return self
 
     def transform(self, X):

@@ -217,3 +217,10 @@ def test_feature_count_change_is_rejected():
     sw = SlidingWindow(2).fit(np.ones((5, 3)))
     with pytest.raises(ValueError, match="X has 2 features, but SlidingWindow is expecting 3"):
         sw.transform(np.ones((5, 2)))
+
+
+def test_range_index_continuation_uses_history(rng):
+    frame = pd.DataFrame(rng.normal(size=(40, 2)))
+    full = SlidingWindow(4).fit_transform(frame)
+    W = SlidingWindow(4).fit(frame.iloc[:30]).transform(frame.iloc[30:])
+    np.testing.assert_array_equal(W, full[30:])
