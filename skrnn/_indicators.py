@@ -19,6 +19,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
+from ._validation import check_finite, check_numeric_frame
+
 __all__ = ["TechnicalIndicators", "bollinger_bands", "macd", "rsi"]
 
 _INDICATORS = ("rsi", "macd", "bollinger")
@@ -430,31 +432,13 @@ class TechnicalIndicators(TransformerMixin, BaseEstimator):
     def _check_frame(X):
         """Clear errors for non-numeric columns and NaN / infinity."""
         if isinstance(X, pd.DataFrame):
-            bad = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c].dtype)]
-            if bad:
-                raise ValueError(
-                    f"X has non-numeric column(s) {bad!r} (dtypes "
-                    f"{[str(X[c].dtype) for c in bad]}); TechnicalIndicators "
-                    "needs numbers. Convert or drop them first."
-                )
-            values, columns, index = X.to_numpy(dtype=np.float64, na_value=np.nan), list(X.columns), X.index
+            check_numeric_frame(X)
+            check_finite(X.to_numpy(dtype=np.float64, na_value=np.nan), "X", list(X.columns), X.index)
         elif hasattr(X, "__array__") and not hasattr(X, "toarray"):
-            values, columns, index = np.asarray(X), None, None
-            if values.ndim != 2 or not np.issubdtype(values.dtype, np.number):
-                return  # validate_data reports the shape / dtype problem
-        else:
-            return
-        finite = np.isfinite(values)
-        if finite.all():
-            return
-        row, col = (int(i) for i in np.argwhere(~finite)[0])
-        name = columns[col] if columns is not None else col
-        label = f" (index {index[row]!r})" if index is not None else ""
-        raise ValueError(
-            f"X contains {values[row, col]} (NaN or infinity) at row {row}{label}, "
-            f"column {name!r}; indicators need complete data. Fill or drop "
-            "missing values first (e.g. frame.ffill())."
-        )
+            values = np.asarray(X)
+            # otherwise validate_data reports the shape / dtype problem
+            if values.ndim == 2 and np.issubdtype(values.dtype, np.number):
+                check_finite(values, "X")
 
     def _resolve_column(self, X, n_features):
         names = getattr(self, "feature_names_in_", None)

@@ -15,8 +15,6 @@ sktime and matplotlib are imported inside :func:`multistep_study`.
 
 from __future__ import annotations
 
-import os
-import sys
 import time
 import warnings
 from pathlib import Path
@@ -172,6 +170,8 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     csv = out_dir / "multistep_errors.csv"
     table.to_csv(csv)
 
+    from .plotting import _pyplot
+
     plt = _pyplot()
     figures = [
         _plot_errors(plt, table, out_dir / "multistep_errors.png"),
@@ -207,22 +207,6 @@ def _assemble(errors, direct_h, n_origins):
 # --------------------------------------------------------------------------
 # figures
 # --------------------------------------------------------------------------
-def _pyplot():
-    try:
-        import matplotlib
-    except ImportError as exc:  # pragma: no cover
-        raise ImportError("the multistep study plots need matplotlib: pip install skrnn[plot]") from exc
-    if "matplotlib.pyplot" not in sys.modules:
-        headless = sys.platform.startswith("linux") and not (
-            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-        )
-        if headless and "MPLBACKEND" not in os.environ:
-            matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 _COLORS = {"recursive": "tab:blue", "direct": "tab:orange", "mimo": "tab:green", "naive": "tab:gray"}
 
 

@@ -54,8 +54,12 @@ def check_numeric_frame(frame: pd.DataFrame, what: str = "X") -> None:
         )
 
 
-def check_finite(array: np.ndarray, what: str = "X", columns=None) -> None:
-    """Raise if an array holds NaN or infinity, naming the first bad cell."""
+def check_finite(array: np.ndarray, what: str = "X", columns=None, index=None) -> None:
+    """Raise if an array holds NaN or infinity, naming the first bad cell.
+
+    ``columns`` and ``index`` (pandas labels), when given, name the column and
+    the time of that cell.
+    """
     array = np.asarray(array)
     if not np.issubdtype(array.dtype, np.number):
         return
@@ -65,6 +69,8 @@ def check_finite(array: np.ndarray, what: str = "X", columns=None) -> None:
     idx = np.argwhere(~finite)[0]
     value = array[tuple(idx)]
     where = f"row {idx[0]}"
+    if index is not None and not isinstance(index, pd.RangeIndex):
+        where += f" ({index[idx[0]]!r})"
     if array.ndim >= 2:
         col = idx[-1]
         name = columns[col] if columns is not None and col < len(columns) else col

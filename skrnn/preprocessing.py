@@ -210,7 +210,7 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
             index = X.index
         Xv = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32],
                            ensure_all_finite=False)
-        check_finite(Xv, "X", getattr(self, "feature_names_in_", None))
+        check_finite(Xv, "X", getattr(self, "feature_names_in_", None), index)
         return Xv, index
 
     def fit(self, X, y=None):

@@ -188,7 +188,7 @@ def test_bad_time_index(index, match):
 
 def test_bad_values_are_named():
     frame = pd.DataFrame({"close": [1.0, np.nan, 3.0], "v": [1.0, 2.0, 3.0]})
-    with pytest.raises(ValueError, match=r"NaN at row 1, column 'close'"):
+    with pytest.raises(ValueError, match=r"NaN at row 1, column .close."):
         SlidingWindow(2).fit(frame)
     frame = pd.DataFrame({"close": [1.0, 2.0, 3.0], "name": ["a", "b", "c"]})
     with pytest.raises(ValueError, match=r"non-numeric column\(s\) \['name'\]"):
