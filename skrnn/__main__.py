@@ -214,9 +214,21 @@ def _quiet_tensorflow():
 # --------------------------------------------------------------------------- #
 # commands
 # --------------------------------------------------------------------------- #
+def _require_matplotlib(command):
+    """Fail before any training when the plots could not be drawn."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise CLIError(
+            f"'skrnn {command}' draws its figures with matplotlib, which is not "
+            "installed: pip install 'skrnn[plot]'"
+        ) from None
+
+
 def _cmd_study(args, argv) -> int:
     from .study import Progress, StudyConfig, _check_out_dir, resolve_parts, run_study
 
+    _require_matplotlib("study")
     parts = resolve_parts(args.parts)
     config = StudyConfig.quick_config() if args.quick else StudyConfig()
     if args.epochs is not None:
@@ -263,6 +275,7 @@ def _cmd_forecast(args) -> int:
     from ._cli_forecast import read_forecast_csv, run_forecast
     from .study import Progress, _check_out_dir
 
+    _require_matplotlib("forecast")
     progress = Progress()
     _check_out_dir(args.out, "output folder", create=False)  # fail fast
     data = read_forecast_csv(args.file, args.target, date=args.date, horizon=args.horizon,

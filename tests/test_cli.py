@@ -270,3 +270,11 @@ def test_study_part_failure_exits_1(capsys, tmp_path, monkeypatch):
     assert "skrnn: error: multistep part not available" in err
     assert "Traceback" not in err
     assert (tmp_path / "report.md").exists()
+
+
+@pytest.mark.parametrize("command", [["study", "--quick"], ["forecast", "data.csv", "--target", "value"]])
+def test_missing_matplotlib_fails_before_training(capsys, tmp_path, monkeypatch, command):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    code, _, err = run(command + ["--out", str(tmp_path / "out")], capsys)
+    assert_one_error_line(code, err, "pip install 'skrnn[plot]'")
+    assert not (tmp_path / "out").exists()

@@ -14,7 +14,7 @@ def _blocks():
 
 def test_readme_starts_with_the_two_commands():
     first = README.read_text().split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
-    assert first[0].startswith("pip install . && skrnn study")
+    assert first[0].startswith('pip install ".[plot]" && skrnn study')
     assert first[1].startswith('pip install ".[test]" && python -m pytest')
     ci = (README.parent / ".ci" / "run").read_text()
     assert first[1].split("#")[0].strip() in ci
