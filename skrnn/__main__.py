@@ -127,6 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Reproduce the ETH forecasting lab with skrnn and write a report folder.",
         epilog=_STUDY_EPILOG.format(parts=parts_text),
     )
+    study.add_argument("part", nargs="*", metavar="PART",
+                       help="parts to run, e.g. 'skrnn study multistep' (same as --parts)")
     study.add_argument("--parts", nargs="+", metavar="P",
                        help="parts to run (names or 'all', space or comma separated)")
     study.add_argument("--epochs", type=_int_at_least(1, "--epochs"), metavar="N",
@@ -229,7 +231,7 @@ def _cmd_study(args, argv) -> int:
     from .study import Progress, StudyConfig, _check_out_dir, resolve_parts, run_study
 
     _require_matplotlib("study")
-    parts = resolve_parts(args.parts)
+    parts = resolve_parts(args.part + (args.parts or []))
     config = StudyConfig.quick_config() if args.quick else StudyConfig()
     if args.epochs is not None:
         config.epochs = args.epochs

@@ -99,7 +99,7 @@ def test_too_short_series_is_rejected(tmp_path):
 def test_cli_study_multistep_quick(tmp_path, capsys):
     """``skrnn study --parts multistep --quick`` writes the table and the plots."""
     main = pytest.importorskip("skrnn.__main__").main
-    code = main(["study", "--parts", "multistep", "--quick", "--out", str(tmp_path)])
+    code = main(["study", "multistep", "--quick", "--out", str(tmp_path)])
     assert code == 0, capsys.readouterr().err
     written = {p.name for p in (tmp_path / "multistep").iterdir()}
     assert {"multistep_errors.csv", "multistep_errors.png", "multistep_forecast_7d.png",
