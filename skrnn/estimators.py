@@ -320,9 +320,13 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
         except (ValueError, TypeError) as exc:
             raise ValueError(f"Unknown Keras optimizer {self.optimizer!r}: {exc}") from None
         try:
-            model.compile(optimizer=optimizer, loss=self.loss)
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"Unknown Keras loss {self.loss!r}: {exc}") from None
+            keras.losses.get(self.loss)
+        except (ValueError, TypeError):
+            raise ValueError(
+                f"Unknown Keras loss {self.loss!r}; use a name such as 'mse', 'mae', "
+                "'huber' or a keras.losses.Loss instance."
+            ) from None
+        model.compile(optimizer=optimizer, loss=self.loss)
         return model
 
     def _callbacks(self, has_validation):
@@ -336,8 +340,13 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
             decay, every = float(self.lr_decay), int(self.lr_decay_every)
             cbs.append(keras.callbacks.LearningRateScheduler(
                 lambda epoch, lr: lr * decay if epoch > 0 and epoch % every == 0 else lr))
-        cbs.extend(self.callbacks or [])
-        return cbs
+        extra = list(self.callbacks or [])
+        bad = [cb for cb in extra if not isinstance(cb, keras.callbacks.Callback)]
+        if bad:
+            raise ValueError(
+                f"callbacks must be keras.callbacks.Callback instances; got {bad[0]!r}."
+            )
+        return cbs + extra
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, sample_weight=None):

@@ -305,6 +305,8 @@ def test_bad_input_gets_clear_errors(windows, tiny):
     (dict(validation_fraction=1.0), "validation_fraction"),
     (dict(normalize="minmax"), 'normalize must be None or "zero_base"'),
     (dict(optimizer="nonsense"), "Unknown Keras optimizer"),
+    (dict(loss="nonsense"), "Unknown Keras loss 'nonsense'"),
+    (dict(callbacks=["x"]), "callbacks must be keras.callbacks.Callback"),
     (dict(lr_decay=2.0), "lr_decay"),
     (dict(random_state=1.5), "random_state"),
 ])
