@@ -1,0 +1,210 @@
+"""Configuration of the study: parts, feature combinations, :class:`StudyConfig`."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Every part of the study, with a one-line description.
+PARTS: dict[str, str] = {
+    "features": "the lab's four feature combinations ranked by test MSE (+ MC-dropout interval)",
+    "ablation": "drop one feature group at a time from all three, rank by MSE change (task 3)",
+    "architectures": "LSTM, GRU, bidirectional LSTM and stacked 2xLSTM: MSE and training time (A, B)",
+    "indicators": "RSI, MACD and Bollinger Bands as an extra feature group (C)",
+    "crossasset": "the BTC close as a feature for ETH (D)",
+    "btc": "the same study on Bitcoin, historical features (task 4)",
+    "search": "GridSearchCV + TimeSeriesSplit over window, units and dropout (E)",
+    "multistep": "multi-step forecasts, 7 and 30 days ahead (task 2)",
+}
+
+#: Parts run when none are given (about 8 minutes on 2 CPU cores).
+DEFAULT_PARTS: tuple[str, ...] = ("features", "ablation", "architectures", "indicators", "crossasset")
+
+#: The lab's four feature combinations, by name -> feature groups.
+FEATURE_COMBINATIONS: dict[str, tuple[str, ...]] = {
+    "historical": ("historical",),
+    "historical+blockchain": ("historical", "blockchain"),
+    "historical+twitter": ("historical", "twitter"),
+    "historical+blockchain+twitter": ("historical", "blockchain", "twitter"),
+}
+
+_ALL = "historical+blockchain+twitter"
+_TARGET = "close"
+_MACD_COLUMNS = ("macd", "macd_signal", "macd_hist")
+
+_MODEL_NAMES = {
+    "lstm": "LSTM",
+    "gru": "GRU",
+    "bilstm": "BiLSTM",
+    "stacked": "2xLSTM",
+    "linear": "linear (ridge)",
+    "naive": "naive (last value)",
+}
+
+
+class StudyError(ValueError):
+    """A problem with the study's input or options (one clear line)."""
+
+
+@dataclass
+class StudyConfig:
+    """Everything that defines a study run (written to ``results.json``).
+
+    The defaults are the lab's setup. :meth:`quick_config` gives a small model
+    (16 units, 3 epochs) for smoke tests.
+
+    Parameters
+    ----------
+    window_len : int, default=10
+        Days in each input window.
+    units : int, default=256
+        Units of the recurrent layer (each layer for the stacked model).
+    dropout : float, default=0.2
+    epochs : int, default=100
+        Maximum epochs (early stopping usually ends training sooner).
+    batch_size : int, default=32
+    early_stopping : int or None, default=10
+        Patience in epochs; the best weights are restored.
+    lr_decay, lr_decay_every : float, int, default=0.75, 10
+        Learning rate x ``lr_decay`` every ``lr_decay_every`` epochs.
+    learning_rate : float, default=1e-3
+        Adam's initial learning rate (Keras' default, as in the lab).
+    validation_fraction : float, default=0.1
+        Last part of the training windows used for early stopping.
+    test_size : float, default=0.2
+        Share of rows in the test part (the lab's rule).
+    seed : int, default=0
+        ``random_state`` of every network (weights, dropout, shuffling).
+    n_samples : int, default=100
+        Monte-Carlo dropout passes for the interval.
+    coverage : float, default=0.9
+        Nominal coverage of the interval (0.9 = 5th-95th percentile).
+    ridge_alpha : float, default=1.0
+        Regularisation of the linear baseline.
+    n_seeds : int, default=3
+        In the ``seed_parts``, every network is trained with the seeds
+        ``seed, seed + 1, ...``; tables are ranked by the mean test MSE and
+        show its standard deviation, so a reader sees which differences are
+        noise. The figures and the other metrics are those of ``seed``.
+    seed_parts : tuple of str, default=("features", "ablation")
+        Parts whose networks are repeated over ``n_seeds`` seeds.
+    zero_base_safe : bool, default=True
+        Shift signed features (sentiment, MACD) positive before zero-base.
+    arch_features : str, default="historical"
+        Feature combination of the ``architectures`` and ``search`` parts.
+    search_grid : dict or None, default=None
+        Grid of the ``search`` part (pipeline parameter names); ``None``:
+        window 5/10/20, units units/4 and units, dropout 0.1/0.2.
+    search_splits : int, default=3
+        ``TimeSeriesSplit`` folds of the ``search`` part.
+    quick : bool, default=False
+        Marks a quick (smoke-test) run in the report.
+    epochs_given : bool, default=False
+        Whether ``epochs`` was chosen by the user (passed on to the
+        ``multistep`` part, which otherwise uses its own default).
+    """
+
+    window_len: int = 10
+    units: int = 256
+    dropout: float = 0.2
+    epochs: int = 100
+    batch_size: int = 32
+    early_stopping: int | None = 10
+    lr_decay: float | None = 0.75
+    lr_decay_every: int = 10
+    learning_rate: float = 1e-3
+    validation_fraction: float = 0.1
+    test_size: float = 0.2
+    seed: int = 0
+    n_samples: int = 100
+    coverage: float = 0.9
+    ridge_alpha: float = 1.0
+    n_seeds: int = 3
+    seed_parts: tuple = ("features", "ablation")
+    zero_base_safe: bool = True
+    arch_features: str = "historical"
+    search_grid: dict | None = None
+    search_splits: int = 3
+    quick: bool = False
+    epochs_given: bool = False
+
+    @classmethod
+    def quick_config(cls, **overrides) -> "StudyConfig":
+        """A small, fast configuration: 16 units, 3 epochs, small search grid."""
+        params = dict(units=16, epochs=3, quick=True, search_splits=2, n_seeds=1)
+        params.update(overrides)
+        return cls(**params)
+
+    def validate(self) -> "StudyConfig":
+        """Raise :class:`StudyError` naming the first invalid value."""
+        def positive_int(name, minimum=1):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
+                raise StudyError(f"{name} must be an integer >= {minimum}, got {v!r}.")
+
+        positive_int("window_len", 2)
+        positive_int("units")
+        positive_int("epochs")
+        positive_int("batch_size")
+        positive_int("lr_decay_every")
+        positive_int("n_samples")
+        positive_int("n_seeds")
+        positive_int("search_splits", 2)
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise StudyError(f"seed must be an integer >= 0, got {self.seed!r}.")
+        if not 0 <= self.dropout < 1:
+            raise StudyError(f"dropout must be in [0, 1), got {self.dropout!r}.")
+        if not 0 < self.test_size < 1:
+            raise StudyError(f"test_size must be in (0, 1), got {self.test_size!r}.")
+        if not 0 < self.coverage < 1:
+            raise StudyError(f"coverage must be in (0, 1), got {self.coverage!r}.")
+        if self.arch_features not in FEATURE_COMBINATIONS:
+            raise StudyError(
+                f"arch_features must be one of {list(FEATURE_COMBINATIONS)}, got {self.arch_features!r}."
+            )
+        return self
+
+    def to_dict(self) -> dict:
+        """The configuration as plain JSON types (tuples become lists)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    def grid(self) -> dict:
+        """The ``search`` part's parameter grid."""
+        if self.search_grid is not None:
+            return {k: list(v) for k, v in self.search_grid.items()}
+        if self.quick:
+            return {"window__window_len": [5, self.window_len], "rnn__units": [self.units],
+                    "rnn__dropout": [0.1, 0.2]}
+        windows = sorted({5, self.window_len, 20})
+        units = sorted({max(1, self.units // 4), self.units})
+        return {"window__window_len": windows, "rnn__units": units, "rnn__dropout": [0.1, 0.2]}
+
+
+
+def resolve_parts(parts) -> list[str]:
+    """Validate part names; ``None`` -> :data:`DEFAULT_PARTS`, ``"all"`` -> every part.
+
+    Accepts names separated by spaces or commas. Raises :class:`StudyError`
+    for an unknown name.
+    """
+    if parts is None:
+        return list(DEFAULT_PARTS)
+    if isinstance(parts, str):
+        parts = [parts]
+    names = []
+    for item in parts:
+        names.extend(p.strip() for p in str(item).split(",") if p.strip())
+    if not names:
+        return list(DEFAULT_PARTS)
+    out = []
+    for name in names:
+        if name == "all":
+            out.extend(PARTS)
+        elif name in PARTS:
+            out.append(name)
+        else:
+            raise StudyError(f"unknown part {name!r}; choose from {', '.join(PARTS)} or all.")
+    return list(dict.fromkeys(out))

@@ -1,0 +1,98 @@
+"""Progress lines of a study: :class:`Progress` and the Keras epoch loggers."""
+
+from __future__ import annotations
+
+import sys
+
+_EPOCH_LOGGER = None
+
+
+def _epoch_logger_class():
+    """A Keras callback printing one line per epoch (built on first use)."""
+    global _EPOCH_LOGGER
+    if _EPOCH_LOGGER is not None:
+        return _EPOCH_LOGGER
+    from ..estimators import _keras
+
+    keras = _keras()
+
+    class EpochLogger(keras.callbacks.Callback):
+        """Print ``[label] epoch e/E loss=... val_loss=...`` after each epoch."""
+
+        def __init__(self, label, write):
+            super().__init__()
+            self.label = label
+            self.write = write
+            self.n_fits = 0
+
+        def on_train_begin(self, logs=None):
+            self.n_fits += 1
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            total = (self.params or {}).get("epochs", "?")
+            parts = [f"[{self.label}] epoch {epoch + 1}/{total}"]
+            for key in ("loss", "val_loss"):
+                if key in logs:
+                    parts.append(f"{key}={float(logs[key]):.5g}")
+            self.write(" ".join(parts))
+
+        def __deepcopy__(self, memo):
+            # sklearn's clone deep-copies parameters; the logger holds no
+            # state worth copying (and a fitted one references a model)
+            return self
+
+    _EPOCH_LOGGER = EpochLogger
+    return EpochLogger
+
+
+class Progress:
+    """Progress lines of a study, written to ``stream`` (default: stderr).
+
+    ``progress(text)`` (or ``progress.message(text)``) writes one line.
+    ``progress.callback(label)`` returns a Keras callback that writes one line
+    per epoch, ``[label] epoch 3/100 loss=... val_loss=...``; pass it in the
+    estimator's ``callbacks``. The ``multistep`` part receives
+    ``progress.message``.
+    """
+
+    def __init__(self, stream=None, prefix: str = ""):
+        self.stream = stream
+        self.prefix = prefix
+
+    def _label(self, label):
+        return f"{self.prefix}{label}" if self.prefix else str(label)
+
+    def message(self, text: str) -> None:
+        """Write one line."""
+        print(text, file=self.stream if self.stream is not None else sys.stderr, flush=True)
+
+    def callback(self, label: str):
+        """A Keras callback printing one line per epoch for ``label``."""
+        return _epoch_logger_class()(self._label(label), self.message)
+
+    def __call__(self, text: str) -> None:
+        """Write one line (``progress`` is a plain line printer for callers)."""
+        self.message(f"{self.prefix}{text}" if self.prefix else text)
+
+    def child(self, prefix: str) -> "Progress":
+        """The same stream with labels prefixed by ``prefix``."""
+        return Progress(self.stream, f"{self.prefix}{prefix}")
+
+
+class _CountingLogger:
+    """Epoch progress for GridSearchCV: ``[search fit 3/37] epoch 2/100 ...``.
+
+    Deep copies (sklearn's clone) return the same object, so the fit counter
+    is shared by every candidate.
+    """
+
+    def __new__(cls, progress, label, total):
+        base = _epoch_logger_class()
+
+        class Counting(base):
+            def on_train_begin(self, logs=None):
+                super().on_train_begin(logs)
+                self.label = f"{label} fit {self.n_fits}/{total}"
+
+        return Counting(label, progress.message)
