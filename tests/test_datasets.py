@@ -180,9 +180,9 @@ def test_load_eth_returns_independent_copies():
     second = load_eth()
     assert "extra" not in second
     assert second.loc["2021-05-11", "close"] == 4173.45
-    hits = _base._read_binance.cache_info().hits
+    hits = _base._read.cache_info().hits
     load_eth()
-    assert _base._read_binance.cache_info().hits > hits
+    assert _base._read.cache_info().hits > hits
 
 
 @pytest.mark.parametrize(

@@ -58,46 +58,27 @@ def _finish(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame
 
 
-@functools.lru_cache(maxsize=None)
-def _read_binance(name: str) -> pd.DataFrame:
-    with _open_data(name) as fh:
-        raw = pd.read_csv(fh)
-    raw.index = _utc_index(raw.pop("timestamp"), "%Y-%m-%d")
-    return _finish(raw, _OHLCV)
-
-
-@functools.lru_cache(maxsize=None)
-def _read_onchain() -> pd.DataFrame:
-    with _open_data("eth_onchain_daily.csv") as fh:
-        raw = pd.read_csv(fh)
-    raw.index = _utc_index(raw.pop("date"), "%Y-%m-%d")
-    return _finish(raw, _ONCHAIN)
-
-
-@functools.lru_cache(maxsize=None)
-def _read_twitter() -> pd.DataFrame:
-    with _open_data("eth_twitter_sentiment_daily.csv") as fh:
-        raw = pd.read_csv(fh)
-    raw.index = _utc_index(raw.pop("date"), "%Y-%m-%d")
-    return _finish(raw.rename(columns={"compound": "sentiment"}), ["sentiment"])
-
-
-@functools.lru_cache(maxsize=None)
-def _read_fear_greed() -> pd.DataFrame:
-    with _open_data("crypto_fear_greed_daily.csv") as fh:
-        raw = pd.read_csv(fh)
+# file -> (date column, date format, column renames, columns kept)
+_SOURCES = {
+    "eth_binance_1d.csv": ("timestamp", "%Y-%m-%d", {}, _OHLCV),
+    "btc_binance_1d.csv": ("timestamp", "%Y-%m-%d", {}, _OHLCV),
+    "eth_onchain_daily.csv": ("date", "%Y-%m-%d", {}, _ONCHAIN),
+    "eth_twitter_sentiment_daily.csv": ("date", "%Y-%m-%d", {"compound": "sentiment"}, ["sentiment"]),
     # ``Timestamp`` is 05:30 UTC in this copy (an IST export); the calendar day
     # is the ``Date`` column (M/D/YYYY), which is what we join on.
-    raw.index = _utc_index(raw.pop("Date"), "%m/%d/%Y")
-    return _finish(raw.rename(columns={"Value": "fear_greed"}), ["fear_greed"])
+    "crypto_fear_greed_daily.csv": ("Date", "%m/%d/%Y", {"Value": "fear_greed"}, ["fear_greed"]),
+    "usdpln_stooq_daily.csv": ("Data", "%Y-%m-%d", _USDPLN_COLUMNS, list(_USDPLN_COLUMNS.values())),
+}
 
 
 @functools.lru_cache(maxsize=None)
-def _read_usdpln() -> pd.DataFrame:
-    with _open_data("usdpln_stooq_daily.csv") as fh:
+def _read(name: str) -> pd.DataFrame:
+    """One bundled file as float64 columns on a UTC daily index (cached)."""
+    date_column, fmt, renames, columns = _SOURCES[name]
+    with _open_data(name) as fh:
         raw = pd.read_csv(fh)
-    raw.index = _utc_index(raw.pop("Data"), "%Y-%m-%d")
-    return _finish(raw.rename(columns=_USDPLN_COLUMNS), list(_USDPLN_COLUMNS.values()))
+    raw.index = _utc_index(raw.pop(date_column), fmt)
+    return _finish(raw.rename(columns=renames), columns)
 
 
 # --------------------------------------------------------------------------- #
@@ -244,15 +225,15 @@ def load_eth(sentiment="twitter", btc=False, onchain=True, start=None, end=None)
     btc = _check_bool(btc, "btc")
     onchain = _check_bool(onchain, "onchain")
 
-    parts = [_read_binance("eth_binance_1d.csv")]
+    parts = [_read("eth_binance_1d.csv")]
     if onchain:
-        parts.append(_read_onchain())
+        parts.append(_read("eth_onchain_daily.csv"))
     if sentiment == "twitter":
-        parts.append(_read_twitter())
+        parts.append(_read("eth_twitter_sentiment_daily.csv"))
     elif sentiment == "fear_greed":
-        parts.append(_read_fear_greed())
+        parts.append(_read("crypto_fear_greed_daily.csv"))
     if btc:
-        parts.append(_read_binance("btc_binance_1d.csv")[["close"]].rename(columns={"close": "btc_close"}))
+        parts.append(_read("btc_binance_1d.csv")[["close"]].rename(columns={"close": "btc_close"}))
 
     frame = parts[0]
     for part in parts[1:]:
@@ -297,7 +278,7 @@ def load_btc(start=None, end=None):
     >>> float(frame["high"].iloc[0])
     69000.0
     """
-    frame = _select_dates(_read_binance("btc_binance_1d.csv"), start, end, "BTC").copy()
+    frame = _select_dates(_read("btc_binance_1d.csv"), start, end, "BTC").copy()
     return _with_daily_freq(frame)
 
 
@@ -344,7 +325,7 @@ def load_usdpln(start=None, end=None, daily_only=True):
     '1991-01-02'
     """
     daily_only = _check_bool(daily_only, "daily_only")
-    frame = _read_usdpln()
+    frame = _read("usdpln_stooq_daily.csv")
     if daily_only:
         frame = frame.loc[frame.index >= _USDPLN_DAILY_FROM]
     return _select_dates(frame, start, end, "USD/PLN").copy()
