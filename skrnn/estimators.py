@@ -430,7 +430,10 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
 
         All passes run as one batched forward pass over the windows repeated
         ``n_samples`` times (in chunks of 8192 rows, without materialising
-        the repeated array).
+        the repeated array). With an int ``random_state`` the dropout masks
+        are drawn from that seed on every call, so samples, quantiles and
+        intervals are the same on every call and after pickling; with
+        ``random_state=None`` every call draws afresh.
 
         Returns
         -------
@@ -444,6 +447,8 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
             )
         Xs, base = self._prepare(X)
         n = len(Xs)
+        if self.random_state is not None:
+            reset_dropout_seeds(self.model_, self.random_state)
         out = _batched_predict(self._mc(), Xs, n_rows=n_samples * n).reshape(n_samples, n, -1)
         if base is not None:
             out = _inverse_samples(out, base, self.target_channel)
@@ -520,6 +525,22 @@ def _batched_predict(model, X, n_rows=None):
             out = np.empty((n_rows,) + part.shape[1:], dtype=part.dtype)
         out[start:stop] = part
     return out
+
+
+def reset_dropout_seeds(model, seed):
+    """Reset the dropout random state of a Keras model to ``seed``.
+
+    Keras draws dropout masks from per-layer seed generators whose state
+    advances on every call; resetting them makes a Monte-Carlo draw depend
+    only on ``seed`` and the weights.
+    """
+    i = 0
+    for layer in model._flatten_layers(include_self=True, recursive=True):
+        for gen in getattr(layer, "_seed_generators", ()):
+            state = gen.state
+            dtype = np.dtype(getattr(state.dtype, "name", state.dtype))
+            state.assign(np.array([(int(seed) * 7919 + i) % 2**31, 0], dtype=dtype))
+            i += 1
 
 
 def _mc_dropout_model(keras, model):

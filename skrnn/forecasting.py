@@ -29,6 +29,7 @@ except ImportError as exc:  # pragma: no cover - exercised without sktime only
 from sklearn.base import clone
 
 from ._validation import check_finite, check_positive_int
+from .estimators import reset_dropout_seeds
 from .preprocessing import windows_of, zero_base
 
 __all__ = ["RNNForecaster"]
@@ -890,11 +891,5 @@ def _seed_dropout(est, seed):
     advances on every call; resetting it makes a Monte-Carlo draw depend only
     on ``seed`` and the fitted weights (repeatable, also after pickling).
     """
-    i = 0
     for model in _keras_models(est):
-        for layer in model._flatten_layers(include_self=True, recursive=True):
-            for gen in getattr(layer, "_seed_generators", ()):
-                state = gen.state
-                dtype = np.dtype(getattr(state.dtype, "name", state.dtype))
-                state.assign(np.array([(int(seed) * 7919 + i) % 2**31, 0], dtype=dtype))
-                i += 1
+        reset_dropout_seeds(model, seed)

@@ -326,3 +326,14 @@ def test_zero_base_target_scale_is_the_channels(prices):
     W, y = prices
     _, base = zero_base(W)
     np.testing.assert_allclose(zero_base_target(y, base), y / W[:, 0, 0] - 1)
+
+
+def test_seeded_intervals_are_repeatable_and_survive_pickling(prices, tiny):
+    W, y = prices
+    reg = LSTMRegressor(**tiny, dropout=0.3, n_samples=20).fit(W, y)
+    a = reg.predict_samples(W[:6])
+    np.testing.assert_array_equal(a, reg.predict_samples(W[:6]))
+    np.testing.assert_array_equal(a, pickle.loads(pickle.dumps(reg)).predict_samples(W[:6]))
+    assert np.all(a.std(axis=0) > 0)
+    free = LSTMRegressor(**{**tiny, "random_state": None}, dropout=0.3, n_samples=20).fit(W, y)
+    assert not np.array_equal(free.predict_samples(W[:6]), free.predict_samples(W[:6]))
