@@ -195,6 +195,17 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
         self.padding = padding
         self.history = history
 
+    def set_output(self, *, transform=None):
+        """Accept a pipeline-wide ``set_output``; windows stay a 3D ndarray.
+
+        ``pipeline.set_output(transform="pandas")`` makes the steps before
+        the windows (scalers, indicators) output DataFrames, so the time
+        index reaches :class:`SlidingWindow` and test folds get real history.
+        A DataFrame cannot hold 3D windows, so this step's own output is
+        unchanged. Returns self.
+        """
+        return self
+
     def _check_params(self):
         check_positive_int(self.window_len, "window_len")
         if self.padding not in ("edge", "zero"):
@@ -329,6 +340,10 @@ class FlattenWindows(TransformerMixin, BaseEstimator):
                 f"{expected} features as input."
             )
         return X.reshape(X.shape[0], -1)
+
+    def set_output(self, *, transform=None):
+        """Accept a pipeline-wide ``set_output``; the output stays an ndarray."""
+        return self
 
     @staticmethod
     def _check(X):

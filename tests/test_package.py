@@ -44,3 +44,16 @@ def test_global_scaling_with_transformed_target(eth, tiny):
     # back in USD: inside the range the target scaler can map back to, near the data
     assert pred.shape == (len(X_test), 1) or pred.shape == (len(X_test),)
     assert np.all(np.abs(np.ravel(pred) / y_test.to_numpy() - 1) < 1.0)
+
+
+def test_pipeline_set_output_pandas_keeps_history(eth, tiny):
+    X, y = make_supervised(eth.iloc[-120:], "close")
+    X_train, X_test, y_train, _ = chronological_split(X, y)
+    pipe = make_pipeline(MinMaxScaler(), SlidingWindow(5), LSTMRegressor(**tiny))
+    pipe.set_output(transform="pandas").fit(X_train, y_train)
+    scaled = pipe[0].transform(X_test.iloc[:1])
+    assert hasattr(scaled, "index")  # the scaler now hands a DataFrame on
+    W = pipe[1].transform(scaled)
+    expected = pipe[0].transform(X.iloc[len(X_train) - 4: len(X_train) + 1]).to_numpy()
+    np.testing.assert_allclose(W[0], expected)
+    assert pipe.predict(X_test).shape == (len(X_test),)
