@@ -11,7 +11,9 @@ Keras (and TensorFlow) is imported only when a model is built or loaded.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import logging
 import numbers
 import os
 import tempfile
@@ -42,6 +44,30 @@ def _keras():
     import keras
 
     return keras
+
+
+class _NoRetracingHint(logging.Filter):
+    """Drop TensorFlow's "triggered tf.function retracing" hint.
+
+    Every fitted network owns its compiled train and predict functions, so a
+    grid search that fits many networks traces many functions by design;
+    TensorFlow then suggests a fix for a problem that is not there.
+    """
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_retracing():
+    """Hide the retracing hint during skrnn's own Keras calls only."""
+    logger = logging.getLogger("tensorflow")
+    hint = _NoRetracingHint()
+    logger.addFilter(hint)
+    try:
+        yield
+    finally:
+        logger.removeFilter(hint)
 
 
 # --------------------------------------------------------------------------
@@ -389,11 +415,12 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
             sample_weight = None if sample_weight is None else sample_weight[: n - n_val]
         self.model_ = self._build_model(X.shape[1], X.shape[2], self.n_outputs_)
         self._mc_model = None
-        hist = self.model_.fit(
-            X, Y, sample_weight=sample_weight, epochs=int(self.epochs),
-            batch_size=int(self.batch_size), shuffle=bool(self.shuffle),
-            verbose=self.verbose, callbacks=self._callbacks(bool(n_val)), **fit_kwargs,
-        )
+        with _quiet_retracing():
+            hist = self.model_.fit(
+                X, Y, sample_weight=sample_weight, epochs=int(self.epochs),
+                batch_size=int(self.batch_size), shuffle=bool(self.shuffle),
+                verbose=self.verbose, callbacks=self._callbacks(bool(n_val)), **fit_kwargs,
+            )
         self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
         self.n_epochs_ = len(self.history_.get("loss", []))
         return self
@@ -515,15 +542,16 @@ def _batched_predict(model, X, n_rows=None):
     """
     n = len(X)
     n_rows = n if n_rows is None else n_rows
-    if n_rows <= _PREDICT_BATCH and n_rows == n:
-        return np.asarray(model.predict_on_batch(X))
-    out = None
-    for start in range(0, n_rows, _PREDICT_BATCH):
-        stop = min(start + _PREDICT_BATCH, n_rows)
-        part = np.asarray(model.predict_on_batch(X[np.arange(start, stop) % n]))
-        if out is None:
-            out = np.empty((n_rows,) + part.shape[1:], dtype=part.dtype)
-        out[start:stop] = part
+    with _quiet_retracing():
+        if n_rows <= _PREDICT_BATCH and n_rows == n:
+            return np.asarray(model.predict_on_batch(X))
+        out = None
+        for start in range(0, n_rows, _PREDICT_BATCH):
+            stop = min(start + _PREDICT_BATCH, n_rows)
+            part = np.asarray(model.predict_on_batch(X[np.arange(start, stop) % n]))
+            if out is None:
+                out = np.empty((n_rows,) + part.shape[1:], dtype=part.dtype)
+            out[start:stop] = part
     return out
 
 

@@ -337,3 +337,25 @@ def test_seeded_intervals_are_repeatable_and_survive_pickling(prices, tiny):
     assert np.all(a.std(axis=0) > 0)
     free = LSTMRegressor(**{**tiny, "random_state": None}, dropout=0.3, n_samples=20).fit(W, y)
     assert not np.array_equal(free.predict_samples(W[:6]), free.predict_samples(W[:6]))
+
+
+def test_only_the_retracing_hint_is_hidden_and_only_inside_skrnn_calls():
+    import logging
+
+    from skrnn.estimators import _quiet_retracing
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    hint = "5 out of the last 5 calls to <function f> triggered tf.function retracing."
+    try:
+        with _quiet_retracing():
+            logger.warning(hint)
+            logger.warning("something else")
+        logger.warning(hint)
+    finally:
+        logger.removeHandler(handler)
+    assert [r.getMessage() for r in records] == ["something else", hint]
+    assert logger.filters == []
