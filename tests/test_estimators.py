@@ -348,6 +348,8 @@ def test_only_the_retracing_hint_is_hidden_and_only_inside_skrnn_calls():
     handler = logging.Handler()
     handler.emit = records.append
     logger = logging.getLogger("tensorflow")
+    level = logger.level  # the CLI tests may have raised it to ERROR in this process
+    logger.setLevel(logging.WARNING)
     logger.addHandler(handler)
     hint = "5 out of the last 5 calls to <function f> triggered tf.function retracing."
     try:
@@ -357,5 +359,6 @@ def test_only_the_retracing_hint_is_hidden_and_only_inside_skrnn_calls():
         logger.warning(hint)
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
     assert [r.getMessage() for r in records] == ["something else", hint]
     assert logger.filters == []
