@@ -16,6 +16,8 @@ pytest.importorskip("sktime")
 from skrnn import GRURegressor, LSTMRegressor  # noqa: E402
 from skrnn.forecasting import RNNForecaster  # noqa: E402
 
+from .conftest import F32  # noqa: E402
+
 TINY = dict(units=3, epochs=2, batch_size=32, early_stopping=None,
             validation_fraction=0.0, random_state=0, n_samples=40)
 L = 4
@@ -122,7 +124,7 @@ def test_fh_relative_absolute_and_gaps(y, recursive):
     assert list(full.index) == list(range(80, 87))
     gaps = recursive.predict(fh=[2, 5, 7])
     assert list(gaps.index) == [81, 84, 86]
-    np.testing.assert_allclose(gaps.to_numpy(), full.loc[[81, 84, 86]].to_numpy())
+    np.testing.assert_allclose(gaps.to_numpy(), full.loc[[81, 84, 86]].to_numpy(), **F32)
     absolute = recursive.predict(fh=ForecastingHorizon([81, 84, 86], is_relative=False))
     pd.testing.assert_series_equal(absolute, gaps)
 
@@ -181,18 +183,18 @@ def test_exogenous_X_never_read_from_the_future(exog_models):
     X_late = X_future.copy()
     X_late.iloc[1:] += 10.0  # times cutoff + 2, cutoff + 3
     moved = f.predict(X=X_late).to_numpy().ravel()
-    np.testing.assert_allclose(moved[:2], base[:2])
+    np.testing.assert_allclose(moved[:2], base[:2], **F32)
     X_early = X_future.copy()
     X_early.iloc[0] += 10.0  # time cutoff + 1 feeds the window of step 2
     moved = f.predict(X=X_early).to_numpy().ravel()
-    np.testing.assert_allclose(moved[0], base[0])
+    np.testing.assert_allclose(moved[0], base[0], **F32)
     assert not np.isclose(moved[1], base[1])
     # direct and MIMO read past X only: any future X gives the same forecast
     for strategy in ("direct", "mimo"):
         g = models[strategy]
         np.testing.assert_allclose(g.predict(X=X_future + 100.0).to_numpy(),
-                                   g.predict(X=X_future).to_numpy())
-        np.testing.assert_allclose(g.predict().to_numpy(), g.predict(X=X_future).to_numpy())
+                                   g.predict(X=X_future).to_numpy(), **F32)
+        np.testing.assert_allclose(g.predict().to_numpy(), g.predict(X=X_future).to_numpy(), **F32)
 
 
 def test_recursive_rejects_too_short_future_X(exog_models):
@@ -306,7 +308,7 @@ def test_update_then_predict_equals_window_of_the_longer_series(y):
     window = y.to_numpy()[66:70]
     one = float(net.predict(window[None, :, None])[0])
     two = float(net.predict(np.append(window[1:], one)[None, :, None])[0])
-    np.testing.assert_allclose(f.predict(fh=[1, 2]).to_numpy(), [one, two], rtol=1e-6)
+    np.testing.assert_allclose(f.predict(fh=[1, 2]).to_numpy(), [one, two], **F32)
 
 
 @pytest.mark.parametrize("strategy", ["recursive", "direct", "mimo"])

@@ -71,7 +71,7 @@ def test_one_step_recursive_equals_direct_at_h1(study):
     # the same network (seed, windows, one-step targets) in both strategies
     table = study[0]["table"]
     np.testing.assert_allclose(table.loc[1, ("mse", "recursive")], table.loc[1, ("mse", "direct")],
-                               rtol=1e-6)
+                               rtol=1e-4)  # MSE of float32 forecasts
 
 
 def test_figures_and_csv(study):

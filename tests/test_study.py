@@ -27,6 +27,8 @@ from skrnn.study import (
     zero_base_safe,
 )
 
+from .conftest import F32
+
 START, END = "2020-09-01", "2021-05-11"  # 253 days: fast, and the test part is the 2021 rally
 PARTS_UNDER_TEST = ["features", "ablation", "architectures", "indicators", "crossasset", "btc", "search"]
 NAIVE = "naive (last value)"
@@ -315,9 +317,9 @@ def test_fit_evaluate_is_reproducible_with_a_seed():
     cfg = tiny_config(seed=3)
     a = fit_evaluate(data, lab_regressor("lstm", cfg), "x")
     b = fit_evaluate(data, lab_regressor("lstm", cfg), "x")
-    np.testing.assert_allclose(a.predicted.to_numpy(), b.predicted.to_numpy())
+    np.testing.assert_allclose(a.predicted.to_numpy(), b.predicted.to_numpy(), **F32)
     assert a.pipeline.predict(data.X_test).shape == (len(data.y_test),)
-    np.testing.assert_allclose(a.pipeline.predict(data.X_test), a.predicted.to_numpy())
+    np.testing.assert_allclose(a.pipeline.predict(data.X_test), a.predicted.to_numpy(), **F32)
     lin = fit_evaluate(data, linear_baseline(), "x", "linear")
     assert lin.metrics["mse"] < 50  # a straight line is easy for ridge on zero-base windows
 
