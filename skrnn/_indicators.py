@@ -13,15 +13,23 @@ pandas).
 from __future__ import annotations
 
 import numbers
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
-from ._validation import check_finite, check_numeric_frame
-
-__all__ = ["TechnicalIndicators", "bollinger_bands", "macd", "rsi"]
+from ._validation import (
+    Interval,
+    StrOptions,
+    check_finite,
+    check_numeric_frame,
+    check_params,
+    check_positive_int,
+    int_at_least,
+    store_params,
+)
 
 _INDICATORS = ("rsi", "macd", "bollinger")
 
@@ -29,12 +37,6 @@ _INDICATORS = ("rsi", "macd", "bollinger")
 # --------------------------------------------------------------------------- #
 # validation helpers
 # --------------------------------------------------------------------------- #
-def _check_period(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
 def _as_price(series, name: str, min_rows: int, what: str) -> pd.Series:
     """Return ``series`` as a float64 Series, or raise a clear ValueError."""
     if isinstance(series, pd.DataFrame):
@@ -123,7 +125,7 @@ def rsi(series, period=14):
     >>> rsi(prices, period=2).round(2).tolist()
     [nan, nan, 50.0, 75.0, 87.5]
     """
-    period = _check_period(period, "period")
+    period = check_positive_int(period, "period")
     price = _as_price(series, "price", period + 1, f"rsi(period={period})")
     delta = price.diff()
     gain = _wilder_mean(delta.clip(lower=0.0), period)
@@ -177,9 +179,9 @@ def macd(series, fast=12, slow=26, signal=9):
     >>> int(out["macd_signal"].first_valid_index())
     33
     """
-    fast = _check_period(fast, "fast")
-    slow = _check_period(slow, "slow")
-    signal = _check_period(signal, "signal")
+    fast = check_positive_int(fast, "fast")
+    slow = check_positive_int(slow, "slow")
+    signal = check_positive_int(signal, "signal")
     if fast >= slow:
         raise ValueError(f"fast ({fast}) must be smaller than slow ({slow}).")
     price = _as_price(series, "price", slow + signal - 1,
@@ -236,8 +238,8 @@ def bollinger_bands(series, window=20, n_std=2.0, ddof=0):
     >>> bands.iloc[1].tolist()
     [3.0, 2.0, 1.0, 1.0]
     """
-    ddof = _check_period(ddof, "ddof", minimum=0)
-    window = _check_period(window, "window", minimum=max(1, ddof + 1))
+    ddof = check_positive_int(ddof, "ddof", minimum=0)
+    window = check_positive_int(window, "window", minimum=max(1, ddof + 1))
     if isinstance(n_std, bool) or not isinstance(n_std, numbers.Real) or not n_std >= 0:
         raise ValueError(f"n_std must be a number >= 0, got {n_std!r}.")
     price = _as_price(series, "price", window, f"bollinger_bands(window={window})")
@@ -340,6 +342,20 @@ class TechnicalIndicators(TransformerMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints = {
+        "column": [str, numbers.Integral, None],
+        "indicators": [tuple, list, str],
+        "rsi_period": [int_at_least(1)],
+        "macd_fast": [int_at_least(1)],
+        "macd_slow": [int_at_least(1)],
+        "macd_signal": [int_at_least(1)],
+        "bb_window": [int_at_least(1)],
+        "bb_n_std": [Interval(Real, 0, None, closed="left")],
+        "percent_b": ["boolean"],
+        "fillna": [StrOptions({"bfill"}), None],
+        "use_fit_history": ["boolean"],
+    }
+
     def __init__(
         self,
         column=None,
@@ -354,17 +370,7 @@ class TechnicalIndicators(TransformerMixin, BaseEstimator):
         fillna="bfill",
         use_fit_history=True,
     ):
-        self.column = column
-        self.indicators = indicators
-        self.rsi_period = rsi_period
-        self.macd_fast = macd_fast
-        self.macd_slow = macd_slow
-        self.macd_signal = macd_signal
-        self.bb_window = bb_window
-        self.bb_n_std = bb_n_std
-        self.percent_b = percent_b
-        self.fillna = fillna
-        self.use_fit_history = use_fit_history
+        store_params(self, locals())
 
     # -- parameters --------------------------------------------------------- #
     def _selected(self) -> list[str]:
@@ -387,28 +393,14 @@ class TechnicalIndicators(TransformerMixin, BaseEstimator):
             raise ValueError(f"indicators has duplicates: {self.indicators!r}.")
         return indicators
 
-    def _validate_params(self):
+    def _check_params(self):
+        """Declared constraints, then the rules that span parameters."""
+        check_params(self)
         selected = self._selected()
-        _check_period(self.rsi_period, "rsi_period")
-        _check_period(self.macd_fast, "macd_fast")
-        _check_period(self.macd_slow, "macd_slow")
-        _check_period(self.macd_signal, "macd_signal")
         if self.macd_fast >= self.macd_slow:
             raise ValueError(
                 f"macd_fast ({self.macd_fast}) must be smaller than macd_slow ({self.macd_slow})."
             )
-        _check_period(self.bb_window, "bb_window")
-        n_std = self.bb_n_std
-        if isinstance(n_std, bool) or not isinstance(n_std, numbers.Real) or not n_std >= 0:
-            raise ValueError(f"bb_n_std must be a number >= 0, got {n_std!r}.")
-        if not isinstance(self.percent_b, (bool, np.bool_)):
-            raise ValueError(f"percent_b must be True or False, got {self.percent_b!r}.")
-        if not isinstance(self.use_fit_history, (bool, np.bool_)):
-            raise ValueError(
-                f"use_fit_history must be True or False, got {self.use_fit_history!r}."
-            )
-        if self.fillna not in ("bfill", None):
-            raise ValueError(f"fillna must be 'bfill' or None, got {self.fillna!r}.")
         return selected
 
     def _names_and_rows(self, selected):
@@ -492,7 +484,7 @@ class TechnicalIndicators(TransformerMixin, BaseEstimator):
         self : TechnicalIndicators
             The fitted transformer.
         """
-        selected = self._validate_params()
+        selected = self._check_params()
         self._check_frame(X)
         Xv = validate_data(self, X, reset=True, dtype=np.float64)
         self.column_index_ = self._resolve_column(X, Xv.shape[1])

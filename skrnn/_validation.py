@@ -8,9 +8,25 @@ deep inside Keras.
 from __future__ import annotations
 
 import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+
+# Declared parameters use scikit-learn's own mechanism
+# (``_parameter_constraints`` checked by ``validate_parameter_constraints``).
+# It lives in a private sklearn module; skrnn uses it rather than a copy (as
+# imbalanced-learn keeps) because its messages are the ones every sklearn user
+# already reads, it has kept its API since sklearn 1.2, and skrnn requires
+# sklearn >= 1.6. ``tests/test_validation.py`` fails loudly if it moves.
+from sklearn.utils._param_validation import (  # noqa: F401 (re-exported for the estimators)
+    HasMethods,
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
 
 def check_time_index(index: pd.Index, what: str = "X") -> None:
@@ -34,8 +50,7 @@ def check_time_index(index: pd.Index, what: str = "X") -> None:
             "(e.g. frame[~frame.index.duplicated()])."
         )
     if not index.is_monotonic_increasing:
-        values = index.to_numpy()
-        pos = int(np.flatnonzero(values[1:] < values[:-1])[0]) + 1
+        pos = first_out_of_order(index)
         raise ValueError(
             f"{what} has an unsorted time index: row {pos} ({index[pos]!r}) comes "
             f"before row {pos - 1} ({index[pos - 1]!r}). Sort it first "
@@ -82,7 +97,63 @@ def check_finite(array: np.ndarray, what: str = "X", columns=None, index=None) -
     )
 
 
+class _StrictIntInterval(Interval):
+    """An integer interval that, unlike sklearn's, refuses ``True``/``False``."""
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
+def int_at_least(minimum: int) -> Interval:
+    """Constraint: an int (not a bool) ``>= minimum``."""
+    return _StrictIntInterval(Integral, minimum, None, closed="left")
+
+
+def fraction(closed: str = "left") -> Interval:
+    """Constraint: a float in ``[0, 1)`` (``closed="left"``) or another closing of (0, 1)."""
+    return Interval(Real, 0, 1, closed=closed)
+
+
+#: Constraint for skrnn's seeds: an int or None (Keras seeds need an int).
+SEED = [int_at_least(0), None]
+
+
+def check_params(obj, params=None) -> None:
+    """Check ``obj``'s parameters against its class' ``_parameter_constraints``.
+
+    The one parameter check of skrnn (sklearn's mechanism, so messages read
+    "The 'epochs' parameter of LSTMRegressor must be an int in the range [1,
+    inf). Got 0 instead."). ``params`` defaults to
+    ``obj.get_params(deep=False)``. Rules that span parameters stay as hand
+    checks next to the code that needs them, with advice in the message.
+    """
+    if params is None:
+        params = obj.get_params(deep=False)
+    validate_parameter_constraints(type(obj)._parameter_constraints, params,
+                                   caller_name=type(obj).__name__)
+
+
+def store_params(estimator, values) -> None:
+    """Set every ``__init__`` argument in ``values`` (its ``locals()``) as an attribute.
+
+    scikit-learn and sktime read the parameters from the ``__init__``
+    signature and need them stored unchanged; one call stores them all.
+    """
+    for name, value in values.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+def strictly_after(first, last) -> bool:
+    """``first > last`` for index labels; False when they do not compare."""
+    try:
+        return bool(first > last)
+    except TypeError:
+        return False
+
+
 def check_positive_int(value, name: str, minimum: int = 1) -> int:
+    """Check a call argument (not a parameter) is an int ``>= minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
@@ -175,3 +246,19 @@ def validate_windows(estimator, X, y=None, *, reset: bool, sample_weight=None):
         from sklearn.utils.validation import _check_sample_weight
         sample_weight = _check_sample_weight(sample_weight, X)
     return X3, y, sample_weight
+
+
+def first_out_of_order(index: pd.Index) -> int:
+    """Position of the first label of an unsorted ``index`` that is smaller than the one before it.
+
+    For an index that is not monotonic increasing (the callers check first);
+    used to name the row in messages about unsorted time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> first_out_of_order(pd.Index([1, 2, 5, 3, 4]))
+    3
+    """
+    values = index.to_numpy()
+    return int(np.flatnonzero(values[1:] < values[:-1])[0]) + 1

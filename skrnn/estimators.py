@@ -11,21 +11,37 @@ Keras (and TensorFlow) is imported only when a model is built or loaded.
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-import logging
 import numbers
-import os
-import tempfile
-import warnings
+from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
-from ._validation import check_positive_int, validate_windows
-from .preprocessing import inverse_zero_base_target, zero_base, zero_base_target
+from . import _keras
+from ._conformal import SplitConformal
+from ._intervals import CentralIntervalMixin, IntervalMixin, check_quantiles
+from ._scaling import (
+    inverse_zero_base_target,
+    make_window_scaler,
+    zero_base,
+    zero_base_spread,
+    zero_base_target,
+)
+from ._validation import (
+    SEED,
+    HasMethods,
+    Interval,
+    StrOptions,
+    check_params,
+    check_positive_int,
+    fraction,
+    int_at_least,
+    store_params,
+    validate_windows,
+)
 
 __all__ = [
     "RNNRegressor",
@@ -35,82 +51,12 @@ __all__ = [
     "ZeroBaseRegressor",
 ]
 
-_CELLS = {"lstm": "LSTM", "gru": "GRU", "rnn": "SimpleRNN"}
-
-
-def _keras():
-    """Import Keras lazily (quiet TensorFlow's C++ start-up log)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-
-    return keras
-
-
-class _NoRetracingHint(logging.Filter):
-    """Drop TensorFlow's "triggered tf.function retracing" hint.
-
-    Every fitted network owns its compiled train and predict functions, so a
-    grid search that fits many networks traces many functions by design;
-    TensorFlow then suggests a fix for a problem that is not there.
-    """
-
-    def filter(self, record):
-        return "triggered tf.function retracing" not in record.getMessage()
-
-
-@contextlib.contextmanager
-def _quiet_retracing():
-    """Hide the retracing hint during skrnn's own Keras calls only."""
-    logger = logging.getLogger("tensorflow")
-    hint = _NoRetracingHint()
-    logger.addFilter(hint)
-    try:
-        yield
-    finally:
-        logger.removeFilter(hint)
-
-
-# --------------------------------------------------------------------------
-# Monte-Carlo sampling -> quantiles and intervals
-# --------------------------------------------------------------------------
-class _SamplingMixin:
-    """``predict_quantiles`` / ``predict_interval`` from ``predict_samples``."""
-
-    def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95), n_samples=None):
-        """Quantiles of the Monte-Carlo dropout predictive distribution.
-
-        Parameters
-        ----------
-        X : array-like of windows
-        quantiles : sequence of float in [0, 1], default=(0.05, 0.5, 0.95)
-        n_samples : int, optional
-            Forward passes; defaults to the estimator's ``n_samples``.
-
-        Returns
-        -------
-        q : ndarray of shape (n_windows, n_quantiles) for a 1D target, or
-            (n_windows, n_outputs, n_quantiles) for a 2D target.
-        """
-        q = np.asarray(quantiles, dtype=float)
-        if q.ndim != 1 or q.size == 0 or np.any((q < 0) | (q > 1)):
-            raise ValueError(f"quantiles must be a non-empty list of floats in [0, 1], got {quantiles!r}.")
-        samples = self.predict_samples(X, n_samples=n_samples)
-        return np.moveaxis(np.quantile(samples, q, axis=0), 0, -1)
-
-    def predict_interval(self, X, coverage=0.9, n_samples=None):
-        """Central prediction interval from Monte-Carlo dropout.
-
-        ``coverage=0.9`` is the 5th-95th percentile band.
-
-        Returns
-        -------
-        lower, upper : ndarrays shaped like :meth:`predict`'s output.
-        """
-        if isinstance(coverage, bool) or not isinstance(coverage, numbers.Real) or not 0 < coverage < 1:
-            raise ValueError(f"coverage must be a float in (0, 1), got {coverage!r}.")
-        alpha = (1.0 - coverage) / 2.0
-        q = self.predict_quantiles(X, quantiles=(alpha, 1.0 - alpha), n_samples=n_samples)
-        return q[..., 0], q[..., 1]
+def _chronological_parts(n, validation_fraction, n_cal):
+    """Sizes of the training, validation and calibration parts, in time order."""
+    n_val = int(validation_fraction * n) if validation_fraction else 0
+    if n - n_cal - n_val < 1:  # too few windows: train on something, drop what cannot be held out
+        n_cal = n_val = 0
+    return n - n_val - n_cal, n_val, n_cal
 
 
 def _n_samples(est, n_samples):
@@ -121,7 +67,7 @@ def _n_samples(est, n_samples):
 # --------------------------------------------------------------------------
 # the recurrent regressor
 # --------------------------------------------------------------------------
-class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
+class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
     """A recurrent-network regressor built from plain hyper-parameters.
 
     The network is ``[Bidirectional](cell(units[0])) -> Dropout -> ... ->
@@ -156,6 +102,9 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
     optimizer : str, default="adam"
         Any Keras optimizer name.
     learning_rate : float, default=1e-3
+    weight_decay : float or None, default=None
+        Decoupled weight decay of the optimizer (Keras' ``weight_decay``;
+        with ``optimizer="adamw"`` this is AdamW).
     loss : str, default="mse"
         Any Keras loss name.
     epochs : int, default=100
@@ -178,17 +127,45 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
     shuffle : bool, default=True
         Shuffle the training windows each epoch (windows are independent
         samples; the chronological split is done before shuffling).
-    normalize : {None, "zero_base"}, default=None
-        ``"zero_base"`` scales every window by its first row (``x / x0 - 1``)
-        and the target by the first value of its own channel, and maps
-        predictions back, so :meth:`predict` returns the data's units. It is
-        the same mechanism as :class:`ZeroBaseRegressor`.
+    normalize : {"auto", "zero_base", "last_value", "standard"} or None, default="auto"
+        How windows and targets are scaled for the network; predictions
+        always come back in the data's units.
+
+        - ``"zero_base"``: every window by its first row (``x / x0 - 1``), the
+          target by the first value of its own channel (the lab's scaling;
+          the same mechanism as :class:`ZeroBaseRegressor`).
+        - ``"last_value"``: the same with the window's *last* row, so the
+          network predicts a return and 0 means "no change".
+        - ``"standard"``: ``(x - mean) / std`` per feature, fitted on the
+          training windows (for series with zeros or negative values).
+        - ``"auto"``: ``"last_value"`` when every training value is strictly
+          positive (prices, rates), else ``"standard"``.
+        - ``None``: raw values (train on data already scaled).
     target_channel : int, default=0
-        Position of the target's column in the window features, used by
-        ``normalize="zero_base"``.
+        Position of the target's column in the window features, used by the
+        scaling of the target.
     n_samples : int, default=100
         Monte-Carlo dropout passes for :meth:`predict_samples`,
         :meth:`predict_quantiles` and :meth:`predict_interval`.
+    interval : {"conformal", "conformal_mc", "mc"}, default="conformal"
+        How :meth:`predict_interval`, :meth:`predict_quantiles` and
+        ``predict(X, return_std=True)`` make a band. ``"conformal"``: the
+        point prediction plus the conformal quantiles (split conformal, with
+        the finite-sample correction) of the residuals on the calibration
+        tail, measured in the network's normalised space (relative errors
+        under zero-base or last-value scaling), so a 90 % band covers about
+        90 % of new points. ``"conformal_mc"``: the same with residuals
+        normalised by the Monte-Carlo dropout spread, so the band is wide
+        where the network is unsure -- narrower only where that spread
+        tracks the errors. ``"mc"``: the raw Monte-Carlo dropout
+        percentiles, usually far too narrow.
+    calibration_fraction : float, default=0.1
+        Fraction of the training windows held out, after the validation
+        windows, as the calibration tail: the *last* windows in time, used
+        neither for the weights nor for early stopping. ``0`` reuses the
+        validation tail instead, which also chose the epoch and so gives
+        slightly optimistic bands. A 90 % band needs at least 19 calibration
+        windows.
     random_state : int or None, default=None
         Seed for weights, dropout and shuffling (through
         ``keras.utils.set_random_seed``). Same seed, same data => same
@@ -212,6 +189,13 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
         Window length seen in fit.
     n_outputs_ : int
         Number of outputs (columns of a 2D ``y``).
+    scaler_ : WindowScaler
+        The fitted scaling of windows and targets (``normalize`` resolved).
+    calibration_ : SplitConformal or None
+        Spread-normalised residuals of the calibration tail (None when no
+        window was held out or ``interval="mc"``).
+    n_windows_fit_ : int
+        Windows passed to fit (training + validation + calibration).
 
     Examples
     --------
@@ -225,6 +209,35 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints = {
+        "cell": [StrOptions(set(_keras.CELLS))],
+        "units": [int_at_least(1), tuple, list],
+        "dropout": [fraction()],
+        "recurrent_dropout": [fraction()],
+        "bidirectional": ["boolean"],
+        "dense_units": [int_at_least(1), tuple, list],
+        "optimizer": [str],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
+        "loss": [str, callable],
+        "epochs": [int_at_least(1)],
+        "batch_size": [int_at_least(1)],
+        "validation_fraction": [fraction()],
+        "early_stopping": [int_at_least(1), None],
+        "lr_decay": [Interval(Real, 0, 1, closed="right"), None],
+        "lr_decay_every": [int_at_least(1)],
+        "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
+        "shuffle": ["boolean"],
+        "normalize": [StrOptions({"auto", "zero_base", "last_value", "standard"}), None],
+        "target_channel": [numbers.Integral],
+        "n_samples": [int_at_least(1)],
+        "interval": [StrOptions({"conformal", "conformal_mc", "mc"})],
+        "calibration_fraction": [fraction()],
+        "random_state": SEED,
+        "verbose": ["verbose"],
+        "callbacks": [list, tuple, None],
+    }
+
     def __init__(
         self,
         cell="lstm",
@@ -235,6 +248,7 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
         dense_units=(),
         optimizer="adam",
         learning_rate=1e-3,
+        weight_decay=None,
         loss="mse",
         epochs=100,
         batch_size=32,
@@ -244,139 +258,52 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
         lr_decay_every=10,
         clipnorm=None,
         shuffle=True,
-        normalize=None,
+        normalize="auto",
         target_channel=0,
         n_samples=100,
+        interval="conformal",
+        calibration_fraction=0.1,
         random_state=None,
         verbose=0,
         callbacks=None,
     ):
-        self.cell = cell
-        self.units = units
-        self.dropout = dropout
-        self.recurrent_dropout = recurrent_dropout
-        self.bidirectional = bidirectional
-        self.dense_units = dense_units
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.loss = loss
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.validation_fraction = validation_fraction
-        self.early_stopping = early_stopping
-        self.lr_decay = lr_decay
-        self.lr_decay_every = lr_decay_every
-        self.clipnorm = clipnorm
-        self.shuffle = shuffle
-        self.normalize = normalize
-        self.target_channel = target_channel
-        self.n_samples = n_samples
-        self.random_state = random_state
-        self.verbose = verbose
-        self.callbacks = callbacks
+        # sklearn reads the parameters from this signature and requires them
+        # stored unchanged; one line stores all 25 (the subclasses share it)
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ params
     def _cell_name(self):
         cell = getattr(self, "cell", None) or self._fixed_cell
-        if cell not in _CELLS:
-            raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}.")
+        if cell not in _keras.CELLS:
+            raise ValueError(f"cell must be one of {sorted(_keras.CELLS)}, got {cell!r}.")
         return cell
 
     def _check_params(self):
+        """Declared constraints, then the element rules of ``units``/``dense_units``."""
+        check_params(self)
         self._cell_name()
-        units = _as_tuple(self.units, "units")
         _as_tuple(self.dense_units, "dense_units", allow_empty=True)
-        for name in ("dropout", "recurrent_dropout"):
-            v = getattr(self, name)
-            if not isinstance(v, numbers.Real) or not 0 <= v < 1:
-                raise ValueError(f"{name} must be a float in [0, 1), got {v!r}.")
-        vf = self.validation_fraction
-        if not isinstance(vf, numbers.Real) or not 0 <= vf < 1:
-            raise ValueError(f"validation_fraction must be a float in [0, 1), got {vf!r}.")
-        check_positive_int(self.epochs, "epochs")
-        check_positive_int(self.batch_size, "batch_size")
-        check_positive_int(self.lr_decay_every, "lr_decay_every")
-        if self.early_stopping is not None:
-            check_positive_int(self.early_stopping, "early_stopping")
-        if self.lr_decay is not None and not (isinstance(self.lr_decay, numbers.Real) and 0 < self.lr_decay <= 1):
-            raise ValueError(f"lr_decay must be a float in (0, 1] or None, got {self.lr_decay!r}.")
-        if not isinstance(self.learning_rate, numbers.Real) or self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be a positive float, got {self.learning_rate!r}.")
-        if self.clipnorm is not None and (not isinstance(self.clipnorm, numbers.Real) or self.clipnorm <= 0):
-            raise ValueError(f"clipnorm must be a positive float or None, got {self.clipnorm!r}.")
-        if self.normalize not in (None, "zero_base"):
-            raise ValueError(
-                f'normalize must be None or "zero_base", got {self.normalize!r}. For '
-                "global scaling put a MinMaxScaler/StandardScaler before SlidingWindow "
-                "and use TransformedTargetRegressor."
-            )
-        if self.random_state is not None and (
-            isinstance(self.random_state, bool) or not isinstance(self.random_state, numbers.Integral)
-        ):
-            raise ValueError(f"random_state must be an int or None, got {self.random_state!r}.")
-        return units
+        return _as_tuple(self.units, "units")
 
     # ------------------------------------------------------------------ model
     def _build_model(self, n_timesteps, n_features, n_outputs):
-        keras = _keras()
-        layers = keras.layers
-        units = _as_tuple(self.units, "units")
-        Cell = getattr(layers, _CELLS[self._cell_name()])
-        inputs = keras.Input(shape=(n_timesteps, n_features), name="windows")
-        x = inputs
-        for i, u in enumerate(units):
-            layer = Cell(u, return_sequences=i < len(units) - 1,
-                         recurrent_dropout=self.recurrent_dropout)
-            if self.bidirectional:
-                layer = layers.Bidirectional(layer)
-            x = layer(x)
-            if self.dropout > 0:
-                x = layers.Dropout(self.dropout)(x)
-        for d in _as_tuple(self.dense_units, "dense_units", allow_empty=True):
-            x = layers.Dense(d, activation="relu")(x)
-            if self.dropout > 0:
-                x = layers.Dropout(self.dropout)(x)
-        outputs = layers.Dense(n_outputs, name="output")(x)
-        model = keras.Model(inputs, outputs)
-        config = {"learning_rate": float(self.learning_rate)}
-        if self.clipnorm is not None:
-            config["clipnorm"] = float(self.clipnorm)
-        try:
-            optimizer = keras.optimizers.get({"class_name": self.optimizer, "config": config})
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"Unknown Keras optimizer {self.optimizer!r}: {exc}") from None
-        try:
-            keras.losses.get(self.loss)
-        except (ValueError, TypeError):
-            raise ValueError(
-                f"Unknown Keras loss {self.loss!r}; use a name such as 'mse', 'mae', "
-                "'huber' or a keras.losses.Loss instance."
-            ) from None
-        model.compile(optimizer=optimizer, loss=self.loss)
-        return model
-
-    def _callbacks(self, has_validation):
-        keras = _keras()
-        cbs = []
-        if self.early_stopping is not None:
-            cbs.append(keras.callbacks.EarlyStopping(
-                monitor="val_loss" if has_validation else "loss",
-                patience=self.early_stopping, restore_best_weights=True))
-        if self.lr_decay is not None and self.lr_decay != 1:
-            decay, every = float(self.lr_decay), int(self.lr_decay_every)
-            cbs.append(keras.callbacks.LearningRateScheduler(
-                lambda epoch, lr: lr * decay if epoch > 0 and epoch % every == 0 else lr))
-        extra = list(self.callbacks or [])
-        bad = [cb for cb in extra if not isinstance(cb, keras.callbacks.Callback)]
-        if bad:
-            raise ValueError(
-                f"callbacks must be keras.callbacks.Callback instances; got {bad[0]!r}."
-            )
-        return cbs + extra
+        model = _keras.build_recurrent_network(
+            n_timesteps, n_features, n_outputs, cell=self._cell_name(),
+            units=_as_tuple(self.units, "units"), dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout, bidirectional=self.bidirectional,
+            dense_units=_as_tuple(self.dense_units, "dense_units", allow_empty=True))
+        return _keras.compile_network(model, optimizer=self.optimizer,
+                                      learning_rate=self.learning_rate,
+                                      weight_decay=self.weight_decay,
+                                      clipnorm=self.clipnorm, loss=self.loss)
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y, sample_weight=None):
         """Train the network on windows ``X`` and targets ``y``.
+
+        The last ``validation_fraction`` of the windows (in time) are held
+        out for early stopping; with ``normalize="zero_base"`` windows and
+        targets are scaled first.
 
         Parameters
         ----------
@@ -390,67 +317,101 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
         """
         self._check_params()
         X, y, sample_weight = validate_windows(self, X, y, reset=True, sample_weight=sample_weight)
+        X_raw = X
         self._y_ndim = y.ndim
-        Y = y.reshape(len(y), -1)
-        if self.normalize == "zero_base":
-            X, base = zero_base(X)
-            Y = zero_base_target(Y, base, self.target_channel)
+        self.scaler_ = make_window_scaler(self.normalize, X)
+        X, context = self.scaler_.windows(X)
+        Y = self.scaler_.target(y.reshape(len(y), -1), context, self.target_channel)
         self.n_outputs_ = Y.shape[1]
-        keras = _keras()
         if self.random_state is not None:
-            keras.utils.set_random_seed(int(self.random_state))
+            _keras.set_global_seed(self.random_state)
         X = X.astype(np.float32)
         Y = Y.astype(np.float32)
-        n = len(X)
-        n_val = int(self.validation_fraction * n) if self.validation_fraction else 0
-        if n_val and n - n_val < 1:
-            n_val = 0
-        fit_kwargs = {}
+        n = self.n_windows_fit_ = len(X)
+        n_train, n_val, n_cal = _chronological_parts(n, self.validation_fraction, self._n_calibration(n))
+        validation = None
         if n_val:
-            val = (X[n - n_val:], Y[n - n_val:])
+            validation = (X[n_train:n_train + n_val], Y[n_train:n_train + n_val])
             if sample_weight is not None:
-                val = val + (sample_weight[n - n_val:],)
-            fit_kwargs["validation_data"] = val
-            X, Y = X[: n - n_val], Y[: n - n_val]
-            sample_weight = None if sample_weight is None else sample_weight[: n - n_val]
+                validation = validation + (sample_weight[n_train:n_train + n_val],)
         self.model_ = self._build_model(X.shape[1], X.shape[2], self.n_outputs_)
         self._mc_model = None
-        with _quiet_retracing():
-            hist = self.model_.fit(
-                X, Y, sample_weight=sample_weight, epochs=int(self.epochs),
-                batch_size=int(self.batch_size), shuffle=bool(self.shuffle),
-                verbose=self.verbose, callbacks=self._callbacks(bool(n_val)), **fit_kwargs,
-            )
-        self.history_ = {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+        callbacks = _keras.training_callbacks(
+            early_stopping=self.early_stopping, has_validation=bool(n_val),
+            lr_decay=self.lr_decay, lr_decay_every=self.lr_decay_every, extra=self.callbacks)
+        self.history_ = _keras.fit_network(
+            self.model_, X[:n_train], Y[:n_train],
+            sample_weight=None if sample_weight is None else sample_weight[:n_train],
+            epochs=self.epochs, batch_size=self.batch_size, shuffle=self.shuffle,
+            verbose=self.verbose, callbacks=callbacks, validation_data=validation)
+        # calibrate on the held-out tail, or on the validation tail when none is held out
+        cal = slice(n - n_cal, n) if n_cal else slice(n_train, n_train + n_val)
+        self.calibration_ = self._calibrate(X_raw[cal], y[cal]) if cal.stop > cal.start else None
         self.n_epochs_ = len(self.history_.get("loss", []))
         return self
+
+    def _n_calibration(self, n):
+        if self.interval == "mc":
+            return 0
+        return int(self.calibration_fraction * n)
+
+    def _calibrate(self, X, y):
+        """Normalised residuals of the held-out (validated, 3D) windows, in data units."""
+        Xs, context = self._scale_windows(X)
+        center = self._finish(_keras.batched_predict(self.model_, Xs), context)
+        return SplitConformal().fit(y, center, self._spread_scaled(Xs, context, center, None))
+
+    def _spread(self, X, n_samples=None):
+        """The residual normaliser of :func:`skrnn._intervals.center_and_spread`."""
+        Xs, context = self._prepare(X)
+        center_shape = (len(Xs),) if self._y_ndim == 1 else (len(Xs), self.n_outputs_)
+        return self._spread_scaled(Xs, context, np.empty(center_shape), n_samples)
+
+    def _spread_scaled(self, Xs, context, center, n_samples):
+        if self.interval == "conformal_mc" and (self.dropout > 0 or self.recurrent_dropout > 0):
+            return self._sample_scaled(Xs, context, _n_samples(self, n_samples)).std(axis=0)
+        unit = np.ones((len(Xs), self.n_outputs_))
+        out = self.scaler_.spread(unit, context, self.target_channel)
+        return out[:, 0] if center.ndim == 1 else out
 
     # ------------------------------------------------------------------ predict
     def _prepare(self, X):
         check_is_fitted(self, "model_")
-        X = validate_windows(self, X, reset=False)
-        base = None
-        if self.normalize == "zero_base":
-            X, base = zero_base(X)
-        return X.astype(np.float32), base
+        return self._scale_windows(validate_windows(self, X, reset=False))
 
-    def _finish(self, out, base):
-        """Map network outputs back to the data's units and ``y``'s shape."""
-        if base is not None:
-            out = inverse_zero_base_target(out, base, self.target_channel)
-        out = out.astype(np.float64)
+    def _scale_windows(self, X):
+        X, context = self.scaler_.windows(X)
+        return X.astype(np.float32), context
+
+    def _finish(self, out, context):
+        """Map network outputs ``(..., n_windows, n_outputs)`` to units and ``y``'s shape."""
+        out = self.scaler_.inverse(out.astype(np.float64), context, self.target_channel)
         return out[..., 0] if self._y_ndim == 1 else out
 
-    def predict(self, X):
+    def predict(self, X, return_std=False):
         """Predict in the data's units.
+
+        Parameters
+        ----------
+        X : array-like of windows
+        return_std : bool, default=False
+            Also return a standard deviation per prediction, as
+            :class:`~sklearn.gaussian_process.GaussianProcessRegressor` does
+            (a :class:`~sklearn.pipeline.Pipeline` passes it to its last
+            step). With ``interval="conformal"`` it is the calibrated one:
+            ``y_pred ± 1.645 * y_std`` is the calibrated 90 % band's width;
+            with ``interval="mc"``, the raw Monte-Carlo std.
 
         Returns
         -------
         y_pred : ndarray of shape (n_windows,) or (n_windows, n_outputs)
+        y_std : ndarray shaped like ``y_pred``, only with ``return_std=True``
         """
-        Xs, base = self._prepare(X)
-        out = _batched_predict(self.model_, Xs)
-        return self._finish(out, base)
+        Xs, context = self._prepare(X)
+        y_pred = self._finish(_keras.batched_predict(self.model_, Xs), context)
+        if not return_std:
+            return y_pred
+        return y_pred, self._predict_std(X)
 
     def predict_samples(self, X, n_samples=None):
         """Monte-Carlo dropout samples: dropout stays on at inference.
@@ -472,19 +433,19 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
                 "Monte-Carlo dropout needs dropout > 0 or recurrent_dropout > 0; this "
                 "model was built without dropout, so all passes would be identical."
             )
-        Xs, base = self._prepare(X)
+        Xs, context = self._prepare(X)
+        return self._sample_scaled(Xs, context, n_samples)
+
+    def _sample_scaled(self, Xs, context, n_samples):
         n = len(Xs)
         if self.random_state is not None:
-            reset_dropout_seeds(self.model_, self.random_state)
-        out = _batched_predict(self._mc(), Xs, n_rows=n_samples * n).reshape(n_samples, n, -1)
-        if base is not None:
-            out = _inverse_samples(out, base, self.target_channel)
-        out = out.astype(np.float64)
-        return out[..., 0] if self._y_ndim == 1 else out
+            _keras.reset_dropout_seeds(self.model_, self.random_state)
+        out = _keras.batched_predict(self._mc(), Xs, n_rows=n_samples * n)
+        return self._finish(out.reshape(n_samples, n, -1), context)
 
     def _mc(self):
         if getattr(self, "_mc_model", None) is None:
-            self._mc_model = _mc_dropout_model(_keras(), self.model_)
+            self._mc_model = _keras.mc_dropout_model(self.model_)
         return self._mc_model
 
     # ------------------------------------------------------------------ pickling
@@ -492,12 +453,12 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_mc_model", None)
         if "model_" in state:
-            state["model_"] = _model_to_bytes(state["model_"])
+            state["model_"] = _keras.model_to_bytes(state["model_"])
         return state
 
     def __setstate__(self, state):
         if isinstance(state.get("model_"), bytes):
-            state["model_"] = _model_from_bytes(state["model_"])
+            state["model_"] = _keras.model_from_bytes(state["model_"])
         self.__dict__.update(state)
         self._mc_model = None
 
@@ -508,12 +469,6 @@ class RNNRegressor(_SamplingMixin, RegressorMixin, BaseEstimator):
         tags.regressor_tags.poor_score = True
         tags.non_deterministic = self.random_state is None
         return tags
-
-
-def _inverse_samples(out, base, target_channel):
-    """Zero-base inverse for MC samples shaped (n_samples, n, n_outputs)."""
-    b = np.asarray(base, dtype=float)[:, target_channel]
-    return b[None, :, None] * (1.0 + out)
 
 
 def _as_tuple(value, name, allow_empty=False):
@@ -529,80 +484,6 @@ def _as_tuple(value, name, allow_empty=False):
     return tuple(int(v) for v in values)
 
 
-_PREDICT_BATCH = 8192
-
-
-def _batched_predict(model, X, n_rows=None):
-    """Forward ``n_rows`` rows through ``model`` in large compiled batches.
-
-    Row ``r`` is ``X[r % len(X)]``, so Monte-Carlo passes over the windows
-    repeated ``n_samples`` times never materialise the repeated array: each
-    chunk of at most ``_PREDICT_BATCH`` rows is gathered, run, and written
-    into one preallocated output.
-    """
-    n = len(X)
-    n_rows = n if n_rows is None else n_rows
-    with _quiet_retracing():
-        if n_rows <= _PREDICT_BATCH and n_rows == n:
-            return np.asarray(model.predict_on_batch(X))
-        out = None
-        for start in range(0, n_rows, _PREDICT_BATCH):
-            stop = min(start + _PREDICT_BATCH, n_rows)
-            part = np.asarray(model.predict_on_batch(X[np.arange(start, stop) % n]))
-            if out is None:
-                out = np.empty((n_rows,) + part.shape[1:], dtype=part.dtype)
-            out[start:stop] = part
-    return out
-
-
-def reset_dropout_seeds(model, seed):
-    """Reset the dropout random state of a Keras model to ``seed``.
-
-    Keras draws dropout masks from per-layer seed generators whose state
-    advances on every call; resetting them makes a Monte-Carlo draw depend
-    only on ``seed`` and the weights.
-    """
-    i = 0
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        for gen in getattr(layer, "_seed_generators", ()):
-            state = gen.state
-            dtype = np.dtype(getattr(state.dtype, "name", state.dtype))
-            state.assign(np.array([(int(seed) * 7919 + i) % 2**31, 0], dtype=dtype))
-            i += 1
-
-
-def _mc_dropout_model(keras, model):
-    """A wrapper that runs ``model`` with dropout kept on (training=True)."""
-
-    class MCDropout(keras.Model):
-        def __init__(self, inner):
-            super().__init__()
-            self.inner = inner
-
-        def call(self, x):
-            return self.inner(x, training=True)
-
-    return MCDropout(model)
-
-
-def _model_to_bytes(model):
-    keras = _keras()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.keras")
-        keras.saving.save_model(model, path)
-        with open(path, "rb") as fh:
-            return fh.read()
-
-
-def _model_from_bytes(data):
-    keras = _keras()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "model.keras")
-        with open(path, "wb") as fh:
-            fh.write(data)
-        return keras.saving.load_model(path)
-
-
 def _with_fixed_cell(cls, cell):
     """Give a subclass the base's constructor without the ``cell`` parameter.
 
@@ -612,14 +493,11 @@ def _with_fixed_cell(cls, cell):
     base_sig = inspect.signature(RNNRegressor.__init__)
     params = [p for name, p in base_sig.parameters.items() if name != "cell"]
     sig = base_sig.replace(parameters=params)
-    names = [p.name for p in params[1:]]
     defaults = {p.name: p.default for p in params[1:]}
 
     def __init__(self, *args, **kwargs):
         bound = sig.bind(self, *args, **kwargs)
-        values = {**defaults, **{k: v for k, v in bound.arguments.items() if k != "self"}}
-        for name in names:
-            setattr(self, name, values[name])
+        store_params(self, {**defaults, **bound.arguments})
 
     __init__.__signature__ = sig
     __init__.__doc__ = RNNRegressor.__init__.__doc__
@@ -656,7 +534,7 @@ RNNRegressor._fixed_cell = "lstm"
 # --------------------------------------------------------------------------
 # zero-base for any regressor
 # --------------------------------------------------------------------------
-class ZeroBaseRegressor(_SamplingMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class ZeroBaseRegressor(CentralIntervalMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Fit any regressor on zero-base windows and predict in the data's units.
 
     Like :class:`~sklearn.compose.TransformedTargetRegressor`, but the
@@ -667,11 +545,14 @@ class ZeroBaseRegressor(_SamplingMixin, MetaEstimatorMixin, RegressorMixin, Base
 
     Parameters
     ----------
-    regressor : estimator
+    regressor : estimator or None, default=None
         Any regressor that takes the windows: a skrnn recurrent regressor, a
         scikeras ``KerasRegressor``, or a tabular model behind
-        :class:`~skrnn.FlattenWindows` (``make_pipeline(FlattenWindows(),
-        Ridge())``).
+        :class:`~skrnn.FlattenWindows`. ``None`` means
+        ``make_pipeline(FlattenWindows(), Ridge())``: the linear baseline on
+        the same windows (as :class:`~sklearn.compose.TransformedTargetRegressor`
+        defaults to ``LinearRegression``); cheap, deterministic, and the model
+        a network should beat.
     target_channel : int, default=0
         Position of the target's column among the window features.
 
@@ -694,25 +575,39 @@ class ZeroBaseRegressor(_SamplingMixin, MetaEstimatorMixin, RegressorMixin, Base
     True
     """
 
+    _parameter_constraints = {
+        "regressor": [HasMethods(["fit", "predict"]), None],
+        "target_channel": [numbers.Integral],
+    }
+
     def __init__(self, regressor=None, target_channel=0):
         self.regressor = regressor
         self.target_channel = target_channel
+
+    def _regressor(self):
+        """``regressor``, or ridge on the flattened windows when it is None."""
+        if self.regressor is not None:
+            return self.regressor
+        from sklearn.linear_model import Ridge
+        from sklearn.pipeline import make_pipeline
+
+        from .preprocessing import FlattenWindows
+
+        return make_pipeline(FlattenWindows(), Ridge())
 
     def fit(self, X, y, **fit_params):
         """Fit ``regressor`` on zero-base windows and targets.
 
         ``fit_params`` (e.g. ``sample_weight``) are passed to the regressor.
         """
-        if self.regressor is None:
-            raise ValueError(
-                "ZeroBaseRegressor needs a regressor, e.g. "
-                "ZeroBaseRegressor(LSTMRegressor()) or "
-                "ZeroBaseRegressor(make_pipeline(FlattenWindows(), Ridge()))."
-            )
+        check_params(self)
         X, y, _ = validate_windows(self, X, y, reset=True)
         Xs, base = zero_base(X)
         ys = zero_base_target(y, base, self.target_channel)
-        self.regressor_ = clone(self.regressor)
+        self.regressor_ = clone(self._regressor())
+        if self.regressor_.get_params().get("normalize") == "auto":
+            # the windows are zero-base already: "auto" defers to this scaling
+            self.regressor_.set_params(normalize=None)
         self.regressor_.fit(Xs if self._input_ndim == 3 else Xs[:, :, 0], ys, **fit_params)
         self._y_ndim = y.ndim
         return self
@@ -723,30 +618,60 @@ class ZeroBaseRegressor(_SamplingMixin, MetaEstimatorMixin, RegressorMixin, Base
         Xs, base = zero_base(X)
         return (Xs if self._input_ndim == 3 else Xs[:, :, 0]), base
 
-    def predict(self, X):
-        """Predict in the data's units."""
+    def predict(self, X, return_std=False):
+        """Predict in the data's units.
+
+        ``return_std=True`` also returns the inner regressor's std (it must
+        accept ``return_std``, as skrnn's networks do) mapped to the data's
+        units (times the absolute base).
+        """
         Xs, base = self._scaled(X)
-        out = np.asarray(self.regressor_.predict(Xs), dtype=float)
-        return inverse_zero_base_target(out, base, self.target_channel)
+        if not return_std:
+            out = np.asarray(self.regressor_.predict(Xs), dtype=float)
+            return inverse_zero_base_target(out, base, self.target_channel)
+        out, std = self.regressor_.predict(Xs, return_std=True)
+        pred = inverse_zero_base_target(np.asarray(out, dtype=float), base, self.target_channel)
+        return pred, zero_base_spread(np.asarray(std, dtype=float), base, self.target_channel)
+
+    def _check_sampling(self):
+        if not hasattr(self._regressor(), "predict_samples"):
+            raise ValueError(
+                f"{type(self._regressor()).__name__} has no predict_samples; use a skrnn "
+                "recurrent regressor with dropout for intervals."
+            )
 
     def predict_samples(self, X, n_samples=None):
         """Samples of the inner regressor's ``predict_samples`` in data units."""
-        if not hasattr(self.regressor, "predict_samples"):
-            raise ValueError(
-                f"{type(self.regressor).__name__} has no predict_samples; use a skrnn "
-                "recurrent regressor with dropout for intervals."
-            )
+        self._check_sampling()
         Xs, base = self._scaled(X)
         out = np.asarray(self.regressor_.predict_samples(Xs, n_samples=n_samples), dtype=float)
-        squeeze = out.ndim == 2
-        out = _inverse_samples(out[..., None] if squeeze else out, base, self.target_channel)
+        squeeze = out.ndim == 2  # (n_samples, n_windows): a 1D target
+        out = inverse_zero_base_target(out[..., None] if squeeze else out, base, self.target_channel)
         return out[..., 0] if squeeze else out
+
+    def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95), n_samples=None):
+        """The inner regressor's quantiles (calibrated by default) in data units.
+
+        Returns
+        -------
+        q : ndarray of shape (n_windows, n_quantiles) or (n_windows, n_outputs, n_quantiles)
+        """
+        self._check_sampling()
+        levels = check_quantiles(quantiles)
+        Xs, base = self._scaled(X)
+        q = np.asarray(self.regressor_.predict_quantiles(Xs, quantiles=levels, n_samples=n_samples))
+        lead = np.moveaxis(q, -1, 0)  # (n_quantiles, n_windows[, n_outputs])
+        if lead.ndim == 2:
+            lead = lead[..., None]
+        back = inverse_zero_base_target(lead, base, self.target_channel)
+        back = np.moveaxis(back if q.ndim == 3 else back[..., 0], 0, -1)
+        return np.sort(back, axis=-1) if np.all(np.diff(levels) >= 0) else back  # a negative base flips
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
         tags.target_tags.multi_output = True
-        if self.regressor is not None:
+        if self.regressor is not None:  # the default ridge keeps the base tags
             inner = get_tags(self.regressor)
             # scikeras 0.13 reports no regressor_tags (its mixin order predates sklearn 1.6)
             if inner.regressor_tags is not None:

@@ -10,6 +10,7 @@ many figures do not accumulate open windows.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from pathlib import Path
@@ -27,6 +28,40 @@ __all__ = [
 ]
 
 _DPI = 110
+
+#: The parameters every figure function has: name -> (type, description);
+#: ``{default}`` is the function's own default.
+_SHARED_PARAMETERS = {
+    "path": ("str or path-like, optional", "Save the figure there (PNG, 110 dpi) and close it."),
+    "title": ('str, default="{default}"', "Figure title."),
+    "ylabel": ('str, default="{default}"', "Label of the y axis."),
+}
+
+
+def _figure_doc(func):
+    """Write the shared parameters and the return value into ``func``'s docstring.
+
+    A line ``<path, title>`` in the Parameters section becomes those entries
+    of :data:`_SHARED_PARAMETERS`, with the defaults of ``func``'s signature;
+    a line ``<returns>`` becomes the Returns section (the figure), and lines
+    indented below it describe the figure.
+    """
+    defaults = {name: p.default for name, p in inspect.signature(func).parameters.items()}
+    lines = []
+    for line in func.__doc__.splitlines():
+        text = line.strip()
+        indent = line[: len(line) - len(text)]
+        if text == "<returns>":
+            lines += [f"{indent}Returns", f"{indent}-------", f"{indent}fig : matplotlib.figure.Figure"]
+        elif text.startswith("<") and text.endswith(">"):
+            for name in text[1:-1].split(", "):
+                kind, description = _SHARED_PARAMETERS[name]
+                lines += [f"{indent}{name} : {kind.format(default=defaults[name])}",
+                          f"{indent}    {description}"]
+        else:
+            lines.append(line)
+    func.__doc__ = "\n".join(lines)
+    return func
 
 
 def _pyplot():
@@ -49,7 +84,23 @@ def _pyplot():
     return plt
 
 
+def _label_axes(ax, title, /, xlabel=None, ylabel=None, **legend):
+    """The common dress of an axes: title, axis labels, a light grid and the legend.
+
+    ``legend`` goes to ``ax.legend`` (default ``loc="best"``; its ``title`` is
+    the legend's own).
+    """
+    ax.set_title(title)
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(**{"loc": "best", **legend})
+
+
 def _finish(fig, path):
+    """Lay the figure out; with ``path``, save it (110 dpi) and close it."""
     fig.tight_layout()
     if path is not None:
         path = Path(path)
@@ -101,6 +152,7 @@ def _date_axis(fig, index):
         fig.autofmt_xdate()
 
 
+@_figure_doc
 def plot_split(series, split_date, path=None, title="Train / test split"):
     """Plot a price series with the train / test split marked.
 
@@ -111,14 +163,9 @@ def plot_split(series, split_date, path=None, title="Train / test split"):
     split_date : str or datetime-like
         First day of the test part; a naive date is read in the index's time
         zone.
-    path : str or path-like, optional
-        Save the figure there (PNG, 110 dpi) and close it.
-    title : str, default="Train / test split"
-        Figure title.
+    <path, title>
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    <returns>
 
     Raises
     ------
@@ -153,15 +200,12 @@ def plot_split(series, split_date, path=None, title="Train / test split"):
     ax.plot(_x(test.index), test.to_numpy(), color="tab:orange", lw=1.2, label=f"test ({len(test)})")
     xsplit = split.tz_localize(None) if split.tzinfo is not None else split
     ax.axvline(xsplit, color="black", ls="--", lw=1, label=f"split {split.date()}")
-    ax.set_title(title)
-    ax.set_xlabel(index.name or "date")
-    ax.set_ylabel(series.name if series.name is not None else "value")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
+    _label_axes(ax, title, index.name or "date", series.name if series.name is not None else "value")
     _date_axis(fig, index)
     return _finish(fig, path)
 
 
+@_figure_doc
 def plot_predictions(actual, predicted, path=None, title="Actual vs predicted", ylabel="Price [USD]"):
     """Plot the actual series and one or more predictions.
 
@@ -172,16 +216,9 @@ def plot_predictions(actual, predicted, path=None, title="Actual vs predicted", 
     predicted : dict of str to pandas.Series, or pandas.Series
         Predictions by label (e.g. model name), indexed like ``actual``. A
         single Series is labelled ``"predicted"``.
-    path : str or path-like, optional
-        Save the figure there (PNG, 110 dpi) and close it.
-    title : str, default="Actual vs predicted"
-        Figure title.
-    ylabel : str, default="Price [USD]"
-        Label of the y axis.
+    <path, title, ylabel>
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    <returns>
 
     Raises
     ------
@@ -208,14 +245,12 @@ def plot_predictions(actual, predicted, path=None, title="Actual vs predicted", 
     for label, pred in predicted.items():
         pred = _series(pred, f"predicted[{label!r}]")
         ax.plot(_x(pred.index), pred.to_numpy(), lw=1.1, label=str(label))
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
+    _label_axes(ax, title, ylabel=ylabel)
     _date_axis(fig, actual.index)
     return _finish(fig, path)
 
 
+@_figure_doc
 def plot_history(histories, path=None, title="Training history", logy=False):
     """Plot training (and validation) loss per epoch for one or more models.
 
@@ -225,16 +260,11 @@ def plot_history(histories, path=None, title="Training history", logy=False):
         ``{label: {"loss": [...], "val_loss": [...]}}``; ``val_loss`` is
         optional. A Keras ``History`` (anything with a ``.history`` dict) is
         accepted as a value too.
-    path : str or path-like, optional
-        Save the figure there (PNG, 110 dpi) and close it.
-    title : str, default="Training history"
-        Figure title.
+    <path, title>
     logy : bool, default=False
         Logarithmic loss axis.
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    <returns>
         Training loss as solid lines, validation loss dashed in the same
         colour.
 
@@ -272,14 +302,11 @@ def plot_history(histories, path=None, title="Training history", logy=False):
                     label=f"{label} val_loss")
     if logy:
         ax.set_yscale("log")
-    ax.set_title(title)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
+    _label_axes(ax, title, "epoch", "loss")
     return _finish(fig, path)
 
 
+@_figure_doc
 def plot_errors(actual, predicted, top=5, path=None, title="Absolute error over time", ylabel="|error|"):
     """Plot the absolute error over time and mark the ``top`` worst days.
 
@@ -291,16 +318,9 @@ def plot_errors(actual, predicted, top=5, path=None, title="Absolute error over 
     top : int, default=5
         Number of largest errors to mark and annotate with their date and
         size (0 for none).
-    path : str or path-like, optional
-        Save the figure there (PNG, 110 dpi) and close it.
-    title : str, default="Absolute error over time"
-        Figure title.
-    ylabel : str, default="|error|"
-        Label of the y axis.
+    <path, title, ylabel>
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    <returns>
         Each annotation's text starts with the date (``YYYY-MM-DD``) or the
         index label of a marked point.
 
@@ -335,14 +355,12 @@ def plot_errors(actual, predicted, top=5, path=None, title="Absolute error over 
             name = label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp) else str(label)
             ax.annotate(f"{name}\n{value:.4g}", (xi, value), textcoords="offset points",
                         xytext=(0, 6), ha="center", fontsize=8)
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
+    _label_axes(ax, title, ylabel=ylabel)
     _date_axis(fig, error.index)
     return _finish(fig, path)
 
 
+@_figure_doc
 def plot_interval(actual, median, lower, upper, coverage=None, path=None,
                   title="Forecast interval", ylabel="Price [USD]"):
     """Plot a prediction interval as a band around the median forecast.
@@ -355,17 +373,13 @@ def plot_interval(actual, median, lower, upper, coverage=None, path=None,
         Median (or point) forecast and the interval bounds, same index.
     coverage : float, optional
         Nominal coverage of the interval (e.g. 0.9), shown in the legend.
-    path : str or path-like, optional
-        Save the figure there (PNG, 110 dpi) and close it.
+    <path>
     title : str, default="Forecast interval"
         Figure title; when ``actual`` is given, the empirical coverage (the
         share of actual values inside the band) is appended.
-    ylabel : str, default="Price [USD]"
-        Label of the y axis.
+    <ylabel>
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    <returns>
 
     Raises
     ------
@@ -415,14 +429,12 @@ def plot_interval(actual, median, lower, upper, coverage=None, path=None,
                 a <= upper.loc[common].to_numpy(dtype=float)
             )
             title = f"{title} (empirical coverage {100 * inside.mean():.1f}%)"
-    ax.set_title(title)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best")
+    _label_axes(ax, title, ylabel=ylabel)
     _date_axis(fig, median.index)
     return _finish(fig, path)
 
 
+@_figure_doc
 def plot_horizon_errors(table, path=None, ylabel="MSE", title="Error by forecast horizon"):
     """Plot an error metric against the forecast horizon, one line per strategy.
 
@@ -431,16 +443,12 @@ def plot_horizon_errors(table, path=None, ylabel="MSE", title="Error by forecast
     table : pandas.DataFrame
         Index: horizon (steps ahead); columns: strategies (e.g. recursive,
         direct, MIMO); values: the error.
-    path : str or path-like, optional
-        Save the figure there (PNG, 110 dpi) and close it.
+    <path>
     ylabel : str, default="MSE"
         Name of the metric.
-    title : str, default="Error by forecast horizon"
-        Figure title.
+    <title>
 
-    Returns
-    -------
-    fig : matplotlib.figure.Figure
+    <returns>
 
     Raises
     ------
@@ -468,9 +476,5 @@ def plot_horizon_errors(table, path=None, ylabel="MSE", title="Error by forecast
         ax.plot(x, table[column].to_numpy(dtype=float), marker="o", lw=1.5, label=str(column))
     if np.issubdtype(np.asarray(x).dtype, np.integer) and len(x) <= 30:
         ax.set_xticks(x)
-    ax.set_title(title)
-    ax.set_xlabel(table.index.name or "horizon")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(loc="best", title=table.columns.name)
+    _label_axes(ax, title, table.index.name or "horizon", ylabel, title=table.columns.name)
     return _finish(fig, path)

@@ -16,11 +16,16 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._indicators import TechnicalIndicators, bollinger_bands, macd, rsi
+from ._scaling import inverse_zero_base_target, zero_base, zero_base_target
 from ._validation import (
+    StrOptions,
     check_finite,
     check_numeric_frame,
+    check_params,
     check_positive_int,
     check_time_index,
+    int_at_least,
+    strictly_after,
 )
 
 __all__ = [
@@ -35,104 +40,6 @@ __all__ = [
     "macd",
     "bollinger_bands",
 ]
-
-
-# --------------------------------------------------------------------------
-# zero-base math
-# --------------------------------------------------------------------------
-def zero_base(windows):
-    """Zero-base normalise windows: ``x / x0 - 1`` per window and feature.
-
-    ``x0`` is the first row (oldest observation) of each window; a zero
-    ``x0`` is replaced by 1, exactly as the lab's ``normalise_zero_base``.
-
-    Parameters
-    ----------
-    windows : array-like of shape (n_windows, n_timesteps, n_features)
-        Raw windows, e.g. the output of :class:`SlidingWindow`. A 2D array is
-        read as univariate windows ``(n_windows, n_timesteps)``.
-
-    Returns
-    -------
-    scaled : ndarray, same shape as ``windows``
-        The normalised windows (the first row of each window is 0).
-    base : ndarray of shape (n_windows, n_features)
-        The per-window bases ``x0`` (zeros replaced by 1), needed to scale a
-        target and to map predictions back.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import zero_base
-    >>> w = np.array([[[2.0, 0.0], [3.0, 5.0]]])
-    >>> scaled, base = zero_base(w)
-    >>> scaled[0].tolist(), base.tolist()
-    ([[0.0, -1.0], [0.5, 4.0]], [[2.0, 1.0]])
-    """
-    windows = np.asarray(windows, dtype=float)
-    squeeze = windows.ndim == 2
-    w3 = windows[:, :, None] if squeeze else windows
-    if w3.ndim != 3:
-        raise ValueError(f"zero_base expects 2D or 3D windows, got shape {windows.shape}.")
-    base = w3[:, 0, :].copy()
-    base[base == 0] = 1.0
-    scaled = w3 / base[:, None, :] - 1.0
-    return (scaled[:, :, 0] if squeeze else scaled), base
-
-
-def zero_base_target(y, base, target_channel=0):
-    """Scale a target with the base of its own input channel: ``y / x0 - 1``.
-
-    Parameters
-    ----------
-    y : array-like of shape (n_windows,) or (n_windows, n_outputs)
-    base : ndarray of shape (n_windows, n_features)
-        The bases returned by :func:`zero_base`.
-    target_channel : int, default=0
-        Position of the target's column among the window features.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import zero_base_target
-    >>> zero_base_target(np.array([110.0]), np.array([[100.0, 7.0]])).tolist()
-    [0.10000000000000009]
-    """
-    b = _target_base(base, target_channel, np.ndim(y))
-    return np.asarray(y, dtype=float) / b - 1.0
-
-
-def inverse_zero_base_target(y_scaled, base, target_channel=0):
-    """Map zero-base predictions back to the data's units: ``x0 * (1 + y)``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skrnn import inverse_zero_base_target
-    >>> inverse_zero_base_target(np.array([0.1]), np.array([[100.0]])).tolist()
-    [110.00000000000001]
-    """
-    y_scaled = np.asarray(y_scaled, dtype=float)
-    return _target_base(base, target_channel, y_scaled.ndim) * (1.0 + y_scaled)
-
-
-def _target_base(base, target_channel, y_ndim):
-    base = np.asarray(base, dtype=float)
-    n_features = base.shape[1]
-    if (
-        isinstance(target_channel, bool)
-        or not isinstance(target_channel, numbers.Integral)
-        or not -n_features <= target_channel < n_features
-    ):
-        raise ValueError(
-            f"target_channel={target_channel!r} is not a valid feature position "
-            f"for windows with {n_features} feature(s); give the integer "
-            "position of the target's column (0 when it is the first column)."
-        )
-    b = base[:, target_channel]
-    # broadcast over the trailing output axis (multi-output y) and, for
-    # Monte-Carlo samples, over leading sample axes
-    return b[:, None] if y_ndim >= 2 else b
 
 
 # --------------------------------------------------------------------------
@@ -190,6 +97,12 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
     [[4.0, 5.0], [6.0, 7.0], [8.0, 9.0]]
     """
 
+    _parameter_constraints = {
+        "window_len": [int_at_least(1)],
+        "padding": [StrOptions({"edge", "zero"})],
+        "history": [StrOptions({"auto", "pad"})],
+    }
+
     def __init__(self, window_len=10, padding="edge", history="auto"):
         self.window_len = window_len
         self.padding = padding
@@ -206,14 +119,7 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
         """
         return self
 
-    def _check_params(self):
-        check_positive_int(self.window_len, "window_len")
-        if self.padding not in ("edge", "zero"):
-            raise ValueError(f'padding must be "edge" or "zero", got {self.padding!r}.')
-        if self.history not in ("auto", "pad"):
-            raise ValueError(f'history must be "auto" or "pad", got {self.history!r}.')
-
-    def _validate(self, X, reset):
+    def _check_input(self, X, reset):
         index = None
         if isinstance(X, pd.DataFrame):
             check_numeric_frame(X)
@@ -237,8 +143,8 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
         -------
         self : SlidingWindow
         """
-        self._check_params()
-        X, index = self._validate(X, reset=True)
+        check_params(self)
+        X, index = self._check_input(X, reset=True)
         if X.shape[0] < self.window_len:
             raise ValueError(
                 f"window_len={self.window_len} is longer than the data "
@@ -261,8 +167,8 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
         windows : ndarray of shape (n_rows, window_len, n_features)
         """
         check_is_fitted(self, "history_")
-        self._check_params()
-        X, index = self._validate(X, reset=False)
+        check_params(self)
+        X, index = self._check_input(X, reset=False)
         prefix = self._prefix(X, index)
         return windows_of(np.concatenate([prefix, X]) if len(prefix) else X, self.window_len)
 
@@ -275,7 +181,7 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
             and index is not None
             and self.last_index_ is not None
             and len(index)
-            and _strictly_after(index[0], self.last_index_)
+            and strictly_after(index[0], self.last_index_)
             and len(self.history_) == k
         ):
             return self.history_.astype(X.dtype, copy=False)
@@ -288,13 +194,6 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         tags.requires_fit = True
         return tags
-
-
-def _strictly_after(first, last):
-    try:
-        return bool(first > last)
-    except TypeError:
-        return False
 
 
 def windows_of(X, window_len):
@@ -325,13 +224,13 @@ class FlattenWindows(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """Remember the number of features per time step. Returns self."""
-        X = self._check(X)
+        X = self._check_input(X)
         self.n_features_in_ = X.shape[1] if X.ndim == 2 else X.shape[2]
         return self
 
     def transform(self, X):
         """Return ``X`` reshaped to ``(n_windows, window_len * n_features)``."""
-        X = self._check(X)
+        X = self._check_input(X)
         n_features = X.shape[1] if X.ndim == 2 else X.shape[2]
         expected = getattr(self, "n_features_in_", n_features)
         if n_features != expected:
@@ -345,8 +244,10 @@ class FlattenWindows(TransformerMixin, BaseEstimator):
         """Accept a pipeline-wide ``set_output``; the output stays an ndarray."""
         return self
 
+    _parameter_constraints: dict = {}
+
     @staticmethod
-    def _check(X):
+    def _check_input(X):
         from sklearn.utils import check_array
 
         X = check_array(X, allow_nd=True, ensure_2d=False, dtype="numeric",

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from skrnn.__main__ import main
+from skrnn.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,8 +66,11 @@ def test_study_and_forecast_help(capsys):
         assert word in out
     code, out, _ = run(["forecast", "--help"], capsys)
     assert code == 0
-    for word in ("--target", "--date", "--horizon", "predictions.csv", "forecast.png"):
+    for word in ("--target", "--date", "--horizon", "predictions.csv", "forecast.png", "next.csv",
+                 "lower_90", "upper_90", "random_walk_lower_90", "refit on ALL rows",
+                 "calibration_fraction"):
         assert word in out
+    assert "%%" not in out
 
 
 # --------------------------------------------------------------------------- #
@@ -161,6 +164,10 @@ def test_forecast_duplicated_dates(capsys, tmp_path):
 def test_forecast_too_few_rows(capsys, tmp_path):
     code, err = _forecast_error(tmp_path, capsys, _series(20), "--target", "price")
     assert_one_error_line(code, err, "has 20 rows", "at least")
+    # one row short of the 38 training windows a calibrated 90% band needs (19 held out)
+    code, err = _forecast_error(tmp_path, capsys, _series(58), "--target", "price")
+    assert_one_error_line(code, err, "has 58 rows", "at least 59", "19 of them to calibrate the "
+                          "90% interval", "Use more rows or a shorter window")
 
 
 def test_forecast_missing_target_value(capsys, tmp_path):
@@ -207,19 +214,61 @@ def test_forecast_writes_predictions_and_plot(capsys, tmp_path):
     assert "ignored non-numeric column(s) ['label']" in err
     assert "[forecast: value] epoch 2/2 loss=" in err
     assert "naive (last value)" in stdout and "LSTM" in stdout and "next value" in stdout
+    # 151 training windows: the default calibration_fraction 0.1 would hold out 15 < 19
+    assert "calibration_fraction raised from 0.1 to 0.13" in err
+    assert "90% interval calibrated on the last 19 training windows (calibration_fraction 0.13)" \
+        in stdout
+    assert "[forecast: value, all rows] refitting the LSTM on all" in err
 
     source = pd.read_csv(csv).sort_values("date").reset_index(drop=True)
     rows = len(source)
     n_sup = rows - horizon
     n_test = int(0.2 * n_sup)
     pred = pd.read_csv(out / "predictions.csv")
-    assert list(pred.columns) == ["date", "actual", "predicted", "naive"]
+    assert list(pred.columns) == ["date", "actual", "predicted", "lower_90", "upper_90", "naive",
+                                  "random_walk_lower_90", "random_walk_upper_90"]
     assert len(pred) == n_test
     # target dates: the last n_test rows; naive = the value horizon rows earlier
     assert pred["date"].tolist() == source["date"].iloc[rows - n_test:].tolist()
     np.testing.assert_allclose(pred["actual"], source["value"].iloc[rows - n_test:])
     np.testing.assert_allclose(pred["naive"], source["value"].iloc[rows - n_test - horizon:rows - horizon])
     assert pred["predicted"].notna().all()
+    # the LSTM's calibrated band of every test target
+    assert pred[["lower_90", "upper_90"]].notna().all().all()
+    assert (pred["lower_90"] <= pred["upper_90"]).all()
+    # the random-walk band: naive moved by the 5th/95th percentiles of the training rows'
+    # relative 2-step changes (the series is positive)
+    train = source["value"].to_numpy()[:n_sup - n_test]
+    change = train[horizon:] / train[:-horizon] - 1
+    np.testing.assert_allclose(pred["random_walk_lower_90"],
+                               pred["naive"] * (1 + np.quantile(change, 0.05)))
+    np.testing.assert_allclose(pred["random_walk_upper_90"],
+                               pred["naive"] * (1 + np.quantile(change, 0.95)))
+
+    def inside(lo, hi):
+        return ((pred["actual"] >= pred[lo]) & (pred["actual"] <= pred[hi])).mean()
+
+    width = (pred["upper_90"] - pred["lower_90"]).median()
+    rw_width = (pred["random_walk_upper_90"] - pred["random_walk_lower_90"]).median()
+    line = next(x for x in stdout.splitlines() if x.startswith("90% interval on the test part"))
+    assert (f"LSTM covers {inside('lower_90', 'upper_90'):.1%} of {n_test} targets, median width "
+            f"{width:.6g}; random-walk band covers "
+            f"{inside('random_walk_lower_90', 'random_walk_upper_90'):.1%}, median width "
+            f"{rw_width:.6g}") in line
+    # the next value, from the model refit on all rows, with its calibrated band
+    nxt = pd.read_csv(out / "next.csv")
+    assert list(nxt.columns) == ["date", "horizon", "last_value", "prediction", "lower_90",
+                                 "upper_90", "random_walk_lower_90", "random_walk_upper_90"]
+    assert len(nxt) == 1
+    row = nxt.iloc[0]
+    assert row["date"] == "2020-07-20" and row["horizon"] == horizon  # last row 2020-07-18
+    assert row["last_value"] == pytest.approx(source["value"].iloc[-1])
+    assert row["lower_90"] <= row["prediction"] <= row["upper_90"]
+    assert row["random_walk_lower_90"] < row["last_value"] < row["random_walk_upper_90"]
+    line = next(x for x in stdout.splitlines() if x.startswith("next value"))
+    assert line.startswith(f"next value for 2020-07-20: {row['prediction']:.6g}, 90% interval "
+                           f"{row['lower_90']:.6g} .. {row['upper_90']:.6g} (random walk ")
+    assert f"LSTM refit on all {rows} rows" in line and "from the 80/20 model" in line
     png = out / "forecast.png"
     assert png.stat().st_size > 1000
     with open(png, "rb") as fh:
@@ -230,16 +279,25 @@ def test_forecast_writes_predictions_and_plot(capsys, tmp_path):
     assert metrics.loc[2, "mse"] == pytest.approx(naive_mse)
 
 
-def test_forecast_without_date_column(capsys, tmp_path):
-    t = np.arange(120)
+def test_forecast_without_date_column_on_the_smallest_file(capsys, tmp_path):
+    # 59 rows: the fewest for --window 10 (38 training windows, half of them calibrate)
+    n = 59
+    t = np.arange(n)
     csv = tmp_path / "nodate.csv"
     pd.DataFrame({"y": 50 + np.sin(t / 5) + 0.1 * t}).to_csv(csv, index=False)
-    code, _, err = run(["forecast", str(csv), "--target", "y", "--quick", "--epochs", "1",
-                        "--out", str(tmp_path / "o")], capsys)
+    code, stdout, err = run(["forecast", str(csv), "--target", "y", "--quick", "--epochs", "1",
+                             "--out", str(tmp_path / "o")], capsys)
     assert code == 0, err
     assert "no date column" in err
+    assert "calibration_fraction raised from 0.1 to 0.5" in err
     pred = pd.read_csv(tmp_path / "o" / "predictions.csv")
-    assert pred["date"].tolist() == list(range(120 - int(0.2 * 119), 120))
+    assert pred["date"].tolist() == list(range(n - int(0.2 * (n - 1)), n))
+    assert (pred["lower_90"] <= pred["upper_90"]).all()
+    assert "90% interval on the test part: LSTM covers" in stdout
+    nxt = pd.read_csv(tmp_path / "o" / "next.csv").iloc[0]
+    assert nxt["date"] == n  # the row number after the last row
+    assert nxt["lower_90"] <= nxt["prediction"] <= nxt["upper_90"]
+    assert f"next value for row {n}: {nxt['prediction']:.6g}, 90% interval" in stdout
 
 
 # --------------------------------------------------------------------------- #
@@ -264,7 +322,7 @@ def test_study_quick_cli(capsys, tmp_path):
 
 
 def test_study_part_failure_exits_1(capsys, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "skrnn._multistep", None)
+    monkeypatch.setitem(sys.modules, "skrnn.study._multistep", None)
     code, _, err = run(["study", "--quick", "--parts", "multistep", "--out", str(tmp_path)], capsys)
     assert code == 1
     assert "skrnn: error: multistep part not available" in err

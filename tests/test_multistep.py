@@ -7,7 +7,8 @@ import pytest
 pytest.importorskip("sktime")
 pytest.importorskip("matplotlib")
 
-from skrnn._multistep import HORIZON, multistep_study  # noqa: E402
+from skrnn.study import multistep_study  # noqa: E402
+from skrnn.study._multistep import HORIZON  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -98,7 +99,7 @@ def test_too_short_series_is_rejected(tmp_path):
 
 def test_cli_study_multistep_quick(tmp_path, capsys):
     """``skrnn study --parts multistep --quick`` writes the table and the plots."""
-    main = pytest.importorskip("skrnn.__main__").main
+    main = pytest.importorskip("skrnn.cli").main
     code = main(["study", "multistep", "--quick", "--out", str(tmp_path)])
     assert code == 0, capsys.readouterr().err
     written = {p.name for p in (tmp_path / "multistep").iterdir()}

@@ -200,7 +200,7 @@ def test_bad_values_are_named():
 def test_too_short_and_bad_parameters():
     with pytest.raises(ValueError, match="longer than the data"):
         SlidingWindow(10).fit(np.ones((5, 2)))
-    with pytest.raises(ValueError, match="window_len must be an integer"):
+    with pytest.raises(ValueError, match="'window_len' parameter of SlidingWindow must be an int in the range"):
         SlidingWindow(0).fit(np.ones((5, 2)))
     with pytest.raises(ValueError, match="padding"):
         SlidingWindow(2, padding="mirror").fit(np.ones((5, 2)))

@@ -95,13 +95,95 @@ def test_features_ranks_the_four_combinations(study):
 
 
 def test_interval_and_worst_days(study):
+    from skrnn.datasets import load_eth
+
     result, _ = study
-    iv = result.extra_tables["interval"].iloc[0]
-    assert iv["passes"] == 10 and iv["nominal_coverage"] == 0.9
-    assert 0.0 <= iv["empirical_coverage"] <= 1.0
-    assert iv["mean_width_usd"] > 0
+    iv = result.extra_tables["interval"].set_index("band")
+    assert list(iv.index) == ["MC dropout (raw)", "calibrated (split conformal)", "random walk"]
+    assert (iv["nominal_coverage"] == 0.9).all()
+    for band in ("MC dropout (raw)", "calibrated (split conformal)"):
+        assert iv.loc[band, "passes"] == 10
+    for band in iv.index:
+        assert 0.0 <= iv.loc[band, "empirical_coverage"] <= 1.0
+        assert iv.loc[band, "median_width_usd"] > 0 and iv.loc[band, "mean_width_usd"] > 0
+    # 193 training windows: calibration_fraction 0.1 holds out the 19 a 90% band needs
+    assert iv.loc["calibrated (split conformal)", "n_calibration"] == 19
+    # the random-walk band against an independent computation on the bundled data
+    close = load_eth(start=START, end=END)["close"].to_numpy()
+    n = len(close) - 1
+    n_test = int(0.2 * n)
+    train = close[:n - n_test]
+    ordered = np.sort(train[1:] / train[:-1] - 1)
+
+    def hand_quantile(p):  # linear interpolation between order statistics
+        pos = p * (len(ordered) - 1)
+        k = int(np.floor(pos))
+        return ordered[k] + (pos - k) * (ordered[k + 1] - ordered[k])
+
+    t = np.arange(n - n_test, n)
+    lower, upper = close[t] * (1 + hand_quantile(0.05)), close[t] * (1 + hand_quantile(0.95))
+    rw = iv.loc["random walk"]
+    assert rw["empirical_coverage"] == pytest.approx(
+        np.mean((close[t + 1] >= lower) & (close[t + 1] <= upper)))
+    assert rw["median_width_usd"] == pytest.approx(np.median(upper - lower))
+    # the report shows the three bands, each with coverage and width
+    report = (result.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "| band | coverage | median width USD |" in report
+    for band in iv.index:
+        assert f"| {band} | {iv.loc[band, 'empirical_coverage']:.1%} | " \
+               f"{iv.loc[band, 'median_width_usd']:,.1f} |" in report
     worst = result.extra_tables["worst_days"]
     assert len(worst) == 5 and worst["abs_error"].is_monotonic_decreasing
+
+
+def test_random_walk_band_relative_by_hand():
+    from skrnn.study._baselines import band_summary, random_walk_band
+
+    # 21 one-step relative changes -0.10, -0.09, ..., +0.10 in shuffled order: with linear
+    # interpolation the 5th percentile is the 2nd smallest (-0.09), the 95th the 2nd largest
+    changes = np.random.default_rng(0).permutation(np.arange(-10, 11) / 100)
+    values = 100 * np.cumprod(np.r_[1.0, 1 + changes])
+    lower, upper = random_walk_band(values, [50.0, 200.0], coverage=0.9)
+    np.testing.assert_allclose(lower, [50 * 0.91, 200 * 0.91])
+    np.testing.assert_allclose(upper, [50 * 1.09, 200 * 1.09])
+    lo, hi = random_walk_band(values, 80.0)  # a scalar last value, default coverage 0.9
+    assert np.ndim(lo) == 0 and float(lo) == pytest.approx(72.8) and float(hi) == pytest.approx(87.2)
+    # coverage 0.8: the 10th percentile lies at position 2 (-0.08), the 90th at 18 (+0.08)
+    lo, hi = random_walk_band(values, 100.0, coverage=0.8)
+    assert float(lo) == pytest.approx(92.0) and float(hi) == pytest.approx(108.0)
+    summary = band_summary([91.0, 95.0, 120.0], [92.0, 92.0, 92.0], [108.0, 108.0, 110.0])
+    assert summary == {"coverage": pytest.approx(1 / 3), "median_width": 16.0,
+                       "mean_width": pytest.approx(50 / 3), "n": 3}
+
+
+def test_random_walk_band_absolute_by_hand():
+    from skrnn.study._baselines import random_walk_band
+
+    # a series through zero: absolute changes -10 .. +10 (5th/95th percentiles -9 and +9)
+    changes = np.random.default_rng(1).permutation(np.arange(-10.0, 11.0))
+    values = np.r_[-3.0, -3.0 + np.cumsum(changes)]
+    assert (values <= 0).any()
+    lower, upper = random_walk_band(values, [-1.0, 4.0])
+    np.testing.assert_allclose(lower, [-10.0, -5.0])
+    np.testing.assert_allclose(upper, [8.0, 13.0])
+    # a positive series with a non-positive last value falls back to absolute changes too
+    positive = 100 + np.r_[0.0, np.cumsum(changes)]
+    lower, upper = random_walk_band(positive, [0.0])
+    np.testing.assert_allclose([lower[0], upper[0]], [-9.0, 9.0])
+    # horizon 2: changes x[t + 2] - x[t], percentiles by hand (linear interpolation)
+    two = np.sort(values[2:] - values[:-2])
+    pos_lo, pos_hi = 0.05 * (len(two) - 1), 0.95 * (len(two) - 1)
+
+    def at(pos):
+        k = int(pos)
+        return two[k] + (pos - k) * (two[k + 1] - two[k])
+
+    lower, upper = random_walk_band(values, 0.0, horizon=2)
+    assert float(lower) == pytest.approx(at(pos_lo)) and float(upper) == pytest.approx(at(pos_hi))
+    with pytest.raises(ValueError, match="coverage"):
+        random_walk_band(values, 0.0, coverage=1.0)
+    with pytest.raises(ValueError, match="at least"):
+        random_walk_band([1.0, 2.0], 0.0)
 
 
 def test_naive_baseline_matches_an_independent_computation(study):
@@ -362,7 +444,7 @@ def test_unwritable_report_folder_fails_before_training(tmp_path):
 
 
 def test_multistep_unavailable_is_one_clear_line(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "skrnn._multistep", None)  # import fails
+    monkeypatch.setitem(sys.modules, "skrnn.study._multistep", None)  # import fails
     result = run_study(["multistep"], config=tiny_config(), out_dir=tmp_path, start=START, end=END)
     assert result.errors["multistep"].startswith("multistep part not available: ")
     assert "\n" not in result.errors["multistep"]
@@ -372,7 +454,7 @@ def test_multistep_unavailable_is_one_clear_line(tmp_path, monkeypatch):
 
 
 def test_multistep_part_runs(tmp_path):
-    pytest.importorskip("skrnn._multistep")
+    pytest.importorskip("skrnn.study._multistep")
     pytest.importorskip("sktime")
     result = run_study(["multistep"], config=tiny_config(), out_dir=tmp_path,
                        start="2020-06-01", end=END, raise_errors=True)

@@ -250,8 +250,8 @@ def load_btc(start=None, end=None):
     Parameters
     ----------
     start, end : str, datetime-like or None, default=None
-        Keep only the days ``start <= date <= end`` (both inclusive). Naive
-        dates are read as UTC.
+        As for :func:`load_eth`: the days from ``start`` to ``end``,
+        both included, naive dates read as UTC.
 
     Returns
     -------
@@ -288,8 +288,8 @@ def load_usdpln(start=None, end=None, daily_only=True):
     Parameters
     ----------
     start, end : str, datetime-like or None, default=None
-        Keep only the days ``start <= date <= end`` (both inclusive). Naive
-        dates are read as UTC.
+        As for :func:`load_eth`: the days from ``start`` to ``end``,
+        both included, naive dates read as UTC.
     daily_only : bool, default=True
         The source is weekly or monthly before 1991; with ``True`` only the
         daily part from 1991-01-02 on is returned (8568 business days up to

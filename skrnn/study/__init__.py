@@ -12,7 +12,7 @@ Reproduces the lab on the bundled data and writes a report folder
 * ``crossasset`` -- the BTC close as a feature for ETH (D);
 * ``btc`` -- the same study on Bitcoin (task 4);
 * ``search`` -- GridSearchCV + TimeSeriesSplit on the training part (E);
-* ``multistep`` -- multi-step forecasts (task 2), from ``skrnn._multistep``.
+* ``multistep`` -- multi-step forecasts (task 2), :func:`multistep_study`.
 
 Every table also shows the naive last-value forecast
 (``y_hat[t+1] = close[t]``) and a ridge regression on the same zero-base
@@ -55,11 +55,13 @@ A tiny, fast run (real reports use the defaults)::
 """
 
 from ._config import DEFAULT_PARTS, FEATURE_COMBINATIONS, PARTS, StudyConfig, StudyError, resolve_parts
+from ._driver import run_study
+from ._models import (ModelRun, PreparedData, fit_evaluate, lab_regressor, linear_baseline, naive_run,
+                      prepare_data, regression_metrics, zero_base_safe)
+from ._multistep import multistep_study
 from ._progress import Progress
-from ._report import StudyResult, _check_out_dir
-from ._run import run_study
-from ._runs import (ModelRun, PreparedData, fit_evaluate, lab_regressor, linear_baseline, naive_run,
-                    prepare_data, regression_metrics, zero_base_safe)
+from ._report import StudyResult
+from ._report import _check_out_dir as _check_out_dir  # the command line checks its folders
 from ._tables import markdown_table
 
 __all__ = [
@@ -82,4 +84,5 @@ __all__ = [
     "markdown_table",
     "resolve_parts",
     "run_study",
+    "multistep_study",
 ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 
-import numpy as np
+from .._validation import InvalidParameterError, StrOptions, fraction, int_at_least
+from .._validation import check_params as _check_declared
 
 #: Every part of the study, with a one-line description.
 PARTS: dict[str, str] = {
@@ -131,6 +133,34 @@ class StudyConfig:
     quick: bool = False
     epochs_given: bool = False
 
+    # what each field accepts; the estimators check the fields passed on to
+    # them unchanged (early stopping, learning rate, ...) when they are built
+    _parameter_constraints: ClassVar[dict] = {
+        "window_len": [int_at_least(2)],
+        "units": [int_at_least(1)],
+        "dropout": [fraction("left")],
+        "epochs": [int_at_least(1)],
+        "batch_size": [int_at_least(1)],
+        "early_stopping": "no_validation",
+        "lr_decay": "no_validation",
+        "lr_decay_every": [int_at_least(1)],
+        "learning_rate": "no_validation",
+        "validation_fraction": "no_validation",
+        "test_size": [fraction("neither")],
+        "seed": [int_at_least(0)],
+        "n_samples": [int_at_least(1)],
+        "coverage": [fraction("neither")],
+        "ridge_alpha": "no_validation",
+        "n_seeds": [int_at_least(1)],
+        "seed_parts": "no_validation",
+        "zero_base_safe": "no_validation",
+        "arch_features": [StrOptions(set(FEATURE_COMBINATIONS))],
+        "search_grid": "no_validation",
+        "search_splits": [int_at_least(2)],
+        "quick": "no_validation",
+        "epochs_given": "no_validation",
+    }
+
     @classmethod
     def quick_config(cls, **overrides) -> "StudyConfig":
         """A small, fast configuration: 16 units, 3 epochs, small search grid."""
@@ -138,34 +168,43 @@ class StudyConfig:
         params.update(overrides)
         return cls(**params)
 
-    def validate(self) -> "StudyConfig":
-        """Raise :class:`StudyError` naming the first invalid value."""
-        def positive_int(name, minimum=1):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < minimum:
-                raise StudyError(f"{name} must be an integer >= {minimum}, got {v!r}.")
+    @classmethod
+    def from_options(cls, quick=False, **options) -> "StudyConfig":
+        """The lab's configuration (or :meth:`quick_config`) with the options given.
 
-        positive_int("window_len", 2)
-        positive_int("units")
-        positive_int("epochs")
-        positive_int("batch_size")
-        positive_int("lr_decay_every")
-        positive_int("n_samples")
-        positive_int("n_seeds")
-        positive_int("search_splits", 2)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
-            raise StudyError(f"seed must be an integer >= 0, got {self.seed!r}.")
-        if not 0 <= self.dropout < 1:
-            raise StudyError(f"dropout must be in [0, 1), got {self.dropout!r}.")
-        if not 0 < self.test_size < 1:
-            raise StudyError(f"test_size must be in (0, 1), got {self.test_size!r}.")
-        if not 0 < self.coverage < 1:
-            raise StudyError(f"coverage must be in (0, 1), got {self.coverage!r}.")
-        if self.arch_features not in FEATURE_COMBINATIONS:
-            raise StudyError(
-                f"arch_features must be one of {list(FEATURE_COMBINATIONS)}, got {self.arch_features!r}."
-            )
+        Options that are ``None`` keep their default; a given ``epochs`` is
+        marked ``epochs_given``. The result is checked (:meth:`check_params`).
+
+        Examples
+        --------
+        >>> from skrnn.study import StudyConfig
+        >>> config = StudyConfig.from_options(quick=True, epochs=2, units=None, seed=1)
+        >>> config.units, config.epochs, config.epochs_given, config.seed
+        (16, 2, True, 1)
+        """
+        given = {name: value for name, value in options.items() if value is not None}
+        if "epochs" in given:
+            given["epochs_given"] = True
+        config = cls.quick_config(**given) if quick else cls(**given)
+        return config.check_params()
+
+    def check_params(self) -> "StudyConfig":
+        """Check every field against :attr:`_parameter_constraints`; returns ``self``.
+
+        Raises
+        ------
+        StudyError
+            Naming the first invalid field, in one line.
+        """
+        try:
+            _check_declared(self, dataclasses.asdict(self))
+        except InvalidParameterError as exc:
+            raise StudyError(str(exc)) from None
         return self
+
+    def validate(self) -> "StudyConfig":
+        """Same as :meth:`check_params` (the name of earlier versions)."""
+        return self.check_params()
 
     def to_dict(self) -> dict:
         """The configuration as plain JSON types (tuples become lists)."""

@@ -4,46 +4,7 @@ from __future__ import annotations
 
 import sys
 
-_EPOCH_LOGGER = None
-
-
-def _epoch_logger_class():
-    """A Keras callback printing one line per epoch (built on first use)."""
-    global _EPOCH_LOGGER
-    if _EPOCH_LOGGER is not None:
-        return _EPOCH_LOGGER
-    from ..estimators import _keras
-
-    keras = _keras()
-
-    class EpochLogger(keras.callbacks.Callback):
-        """Print ``[label] epoch e/E loss=... val_loss=...`` after each epoch."""
-
-        def __init__(self, label, write):
-            super().__init__()
-            self.label = label
-            self.write = write
-            self.n_fits = 0
-
-        def on_train_begin(self, logs=None):
-            self.n_fits += 1
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            total = (self.params or {}).get("epochs", "?")
-            parts = [f"[{self.label}] epoch {epoch + 1}/{total}"]
-            for key in ("loss", "val_loss"):
-                if key in logs:
-                    parts.append(f"{key}={float(logs[key]):.5g}")
-            self.write(" ".join(parts))
-
-        def __deepcopy__(self, memo):
-            # sklearn's clone deep-copies parameters; the logger holds no
-            # state worth copying (and a fitted one references a model)
-            return self
-
-    _EPOCH_LOGGER = EpochLogger
-    return EpochLogger
+from .._keras import epoch_logger_class
 
 
 class Progress:
@@ -69,7 +30,7 @@ class Progress:
 
     def callback(self, label: str):
         """A Keras callback printing one line per epoch for ``label``."""
-        return _epoch_logger_class()(self._label(label), self.message)
+        return epoch_logger_class()(self._label(label), self.message)
 
     def __call__(self, text: str) -> None:
         """Write one line (``progress`` is a plain line printer for callers)."""
@@ -88,9 +49,11 @@ class _CountingLogger:
     """
 
     def __new__(cls, progress, label, total):
-        base = _epoch_logger_class()
+        base = epoch_logger_class()
 
         class Counting(base):
+            """The epoch logger, labelled with the number of the fit that begins."""
+
             def on_train_begin(self, logs=None):
                 super().on_train_begin(logs)
                 self.label = f"{label} fit {self.n_fits}/{total}"

@@ -17,7 +17,7 @@ from ._config import _MODEL_NAMES, StudyConfig, StudyError
 from ._tables import _display_table, markdown_table
 
 if TYPE_CHECKING:
-    from ._parts import _Study
+    from ._context import _Study
 
 
 @dataclass
@@ -212,6 +212,48 @@ def _noise_note(result: StudyResult, name: str) -> str:
             f"{sd.max():,.0f} USD², so smaller differences here are not evidence.")
 
 
+def _interval_markdown(iv: pd.DataFrame, cfg) -> list:
+    """The uncertainty paragraph and table of the features part."""
+    by = {r["band"]: r for _, r in iv.iterrows()}
+    raw = by.get("MC dropout (raw)")
+    calib = by.get("calibrated (split conformal)")
+    rw = by.get("random walk")
+    first = iv.iloc[0]
+    pct = f"{100 * (1 - cfg.coverage) / 2:g}-{100 * (1 + cfg.coverage) / 2:g}%"
+
+    def cov(r):
+        return "n/a" if r is None or not np.isfinite(r["empirical_coverage"]) \
+            else f"{r['empirical_coverage']:.1%}"
+
+    def width(r):
+        return "n/a" if r is None or not np.isfinite(r["median_width_usd"]) \
+            else f"{r['median_width_usd']:,.1f} USD"
+
+    text = (f"**Uncertainty**: {pct} bands of the best combination [{first['experiment']}] on "
+            f"the test days (nominal coverage {first['nominal_coverage']:.0%}). The raw "
+            f"Monte-Carlo dropout band ({int(first['passes'])} forward passes with dropout on, "
+            f"what the lab's uncertainty task asks for) covers **{cov(raw)}** with a median width "
+            f"of {width(raw)}: it only reflects the network's weight uncertainty, not the "
+            "market's noise, so it under-covers. The calibrated band (the default "
+            "`interval=\"conformal\"`: the same spread scaled by split conformal on the last")
+    if calib is not None and np.isfinite(calib["n_calibration"]):
+        text += f" {int(calib['n_calibration'])}"
+    text += (f" training windows, which the network never trained on) covers **{cov(calib)}**, "
+             f"median width {width(calib)}. The random-walk band (the last close moved by the "
+             "5th/95th percentiles of the training period's one-day changes) covers "
+             f"{cov(rw)}, median width {width(rw)}: a band is only useful if it is narrower "
+             "than this one at a similar coverage.")
+    table = markdown_table(
+        iv,
+        {"empirical_coverage": "{:.1%}", "median_width_usd": "{:,.1f}",
+         "median_width_%": "{:.2f}", "mean_width_usd": "{:,.1f}", "passes": "{:.0f}",
+         "n_calibration": "{:.0f}"},
+        {"band": "band", "empirical_coverage": "coverage", "median_width_usd": "median width USD",
+         "median_width_%": "median width % of price", "mean_width_usd": "mean width USD",
+         "passes": "MC passes", "n_calibration": "calibration windows"})
+    return [text, "", table, ""]
+
+
 def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
     cfg = result.config
     out = result.out_dir
@@ -246,7 +288,7 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
             f"{info['train_targets']}), {info['n_test']} test targets ({info['test_targets']})."
         )
     lines += [
-        f"* **Target**: `close` of the next day (`make_supervised(frame[cols], 'close', 1)`).",
+        "* **Target**: `close` of the next day (`make_supervised(frame[cols], 'close', 1)`).",
         f"* **Windows**: {cfg.window_len} days, zero-base `x / x0 - 1` per window and feature; the "
         "target is scaled by the window's first close and predictions are mapped back to USD. The "
         f"first {cfg.window_len - 1} training rows are history only (no padded window is trained "
@@ -302,6 +344,14 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
                 fmt = {c: "{:,.1f}" for c in show.columns if c != "horizon"}
                 lines += ["Test errors (USD) by horizon (all 30 horizons in `results.csv` and "
                           "`multistep/multistep_errors.csv`):", "", markdown_table(show, fmt)]
+            cov = result.extra_tables.get("multistep_coverage")
+            if cov is not None:
+                fmt = {c: ("{:.1%}" if c.endswith("coverage") else "{:,.1f}")
+                       for c in cov.columns if c != "horizon"}
+                lines += ["", "Calibrated 90 % fans (split conformal per step, adapted online "
+                          "over the rolling origins): coverage of the test values and median "
+                          "width (USD), next to the random-walk band of relative moves:", "",
+                          markdown_table(cov, fmt)]
             else:
                 lines.append(markdown_table(table.drop(columns=["part"], errors="ignore")))
         else:
@@ -319,16 +369,7 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
         if name == "features":
             iv = result.extra_tables.get("interval")
             if iv is not None and len(iv):
-                r = iv.iloc[0]
-                lines += [
-                    f"**Uncertainty (MC dropout)**: {int(r['passes'])} forward passes with dropout "
-                    f"on for the best combination [{r['experiment']}]; the "
-                    f"{100 * (1 - cfg.coverage) / 2:g}-{100 * (1 + cfg.coverage) / 2:g}% band "
-                    f"covers **{r['empirical_coverage']:.1%}** of the test days (nominal "
-                    f"{r['nominal_coverage']:.0%}), mean width {r['mean_width_usd']:,.1f} USD "
-                    f"({r['mean_width_%']:.1f}% of the price). MC dropout only reflects the "
-                    "network's weight uncertainty, not the market's noise, so a band much "
-                    "narrower than the daily moves under-covers.", ""]
+                lines += _interval_markdown(iv, cfg)
             wd = result.extra_tables.get("worst_days")
             if wd is not None and len(wd):
                 lines += ["**Largest errors** of the best combination (the market moves the "

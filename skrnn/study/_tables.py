@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._runs import ModelRun
+from ._models import ModelRun
 
 _RESULT_COLUMNS = [
     "part", "experiment", "model", "rank", "features", "n_features", "n_train", "n_test",

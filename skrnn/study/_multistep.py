@@ -1,7 +1,7 @@
 """Multi-step study: recursive, direct and MIMO forecasts of the ETH close.
 
 Called by ``skrnn study --parts multistep`` (and usable on any frame with a
-``close`` column). The series is split chronologically 80/20; the networks
+``close`` column, as :func:`skrnn.study.multistep_study`). The series is split chronologically 80/20; the networks
 are trained once on the first 80% and never refitted; forecasts for
 horizons 1..30 are made from rolling origins over the last 20% (every
 origin in full mode, a thinned set in quick mode) and scored per horizon
@@ -22,9 +22,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["multistep_study"]
+from ..plotting import _finish, _label_axes, _pyplot
 
 HORIZON = 30
+#: Horizons at which the fans' coverage is reported.
+COVERAGE_HORIZONS = (1, 7, 30)
 STRATEGIES = ("recursive", "direct", "mimo")
 DIRECT_HORIZONS_FULL = (1, 2, 3, 5, 7, 10, 14, 21, 30)
 DIRECT_HORIZONS_QUICK = (1, 7, 30)
@@ -72,8 +74,8 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     """
     from sktime.forecasting.naive import NaiveForecaster
 
-    from .estimators import LSTMRegressor
-    from .forecasting import RNNForecaster
+    from ..estimators import LSTMRegressor
+    from ..forecasting import RNNForecaster
 
     say = progress or (lambda msg: None)
     out_dir = Path(out_dir)
@@ -106,13 +108,18 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     say(f"multistep: {n_train} training days, {n - n_train} test days, "
         f"{len(origins)} rolling origins (every {every}), horizons 1..{HORIZON}")
 
+    # the fans are calibrated per step on held-out origins: enough of them for
+    # a 90 % band 30 steps ahead (19 points at step 30), at least the default 10 %
+    n_windows = n_train - window_len
+    calibration = max(0.1, (HORIZON + 19) / n_windows)
+
     def network():
         return LSTMRegressor(
             units=units, dropout=0.2, epochs=epochs, batch_size=32,
             validation_fraction=0.0 if quick else 0.1,
             early_stopping=None if quick else 5,
             lr_decay=None if quick else 0.75, lr_decay_every=10,
-            n_samples=n_samples, random_state=seed,
+            n_samples=n_samples, random_state=seed, calibration_fraction=calibration,
         )
 
     fh_all = list(range(1, HORIZON + 1))
@@ -124,6 +131,7 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     errors = {}
     fans = {}
     timings = {}
+    coverage = {}
     for strategy in STRATEGIES:
         t0 = time.perf_counter()
         f = RNNForecaster(network(), window_len=window_len, strategy=strategy,
@@ -131,8 +139,14 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
         f.fit(y_train, fh=None if strategy == "recursive" else fh_of[strategy])
         t_fit = time.perf_counter() - t0
         steps = np.asarray(fh_of[strategy])
-        pred = f.predict_rolling(y_test, fh=steps, origins=origins)
+        pred, bands = f.predict_rolling(y_test, fh=steps, origins=origins, coverage=0.9)
         point = pred.to_numpy().reshape(len(origins), len(steps))
+        lower = bands.iloc[:, 0].to_numpy().reshape(len(origins), len(steps))
+        upper = bands.iloc[:, 1].to_numpy().reshape(len(origins), len(steps))
+        inside = (truth[:, steps - 1] >= lower) & (truth[:, steps - 1] <= upper)
+        coverage[strategy] = pd.DataFrame(
+            {"coverage": inside.mean(axis=0), "median_width": np.median(upper - lower, axis=0)},
+            index=pd.Index(steps, name="horizon"))
         err = point - truth[:, steps - 1]
         errors[strategy] = pd.DataFrame(
             {"mse": (err ** 2).mean(axis=0), "mae": np.abs(err).mean(axis=0)},
@@ -169,8 +183,25 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     table = _assemble(errors, direct_h, len(origins))
     csv = out_dir / "multistep_errors.csv"
     table.to_csv(csv)
+    # coverage of the calibrated 90 % fan at the reported horizons, next to the
+    # random-walk band over the same origins (relative moves of the training period)
+    from ._baselines import random_walk_band
 
-    from .plotting import _pyplot
+    shown = [h for h in COVERAGE_HORIZONS if h <= HORIZON]
+    rows = []
+    for h in shown:
+        rw_lo, rw_hi = random_walk_band(actual[:n_train], actual[origins], coverage=0.9,
+                                        horizon=h)
+        rw_in = (truth[:, h - 1] >= rw_lo) & (truth[:, h - 1] <= rw_hi)
+        row = {"horizon": h, "random_walk_coverage": rw_in.mean(),
+               "random_walk_median_width": float(np.median(rw_hi - rw_lo))}
+        for strategy, cov in coverage.items():
+            if h in cov.index:
+                row[f"{strategy}_coverage"] = cov.loc[h, "coverage"]
+                row[f"{strategy}_median_width"] = cov.loc[h, "median_width"]
+        rows.append(row)
+    coverage_table = pd.DataFrame(rows).set_index("horizon")
+    coverage_table.to_csv(out_dir / "multistep_coverage.csv")
 
     plt = _pyplot()
     figures = [
@@ -182,7 +213,7 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
                                   out_dir / f"multistep_forecast_{h}d.png"))
     say(f"multistep: wrote {csv.name} and {len(figures)} figures to {out_dir}")
     return {"table": table, "figures": [str(p) for p in figures], "csv": str(csv),
-            "timings": timings}
+            "timings": timings, "coverage": coverage_table}
 
 
 def _assemble(errors, direct_h, n_origins):
@@ -218,13 +249,10 @@ def _plot_errors(plt, table, path):
             style = "--" if strategy == "naive" else "-"
             ax.plot(s.index, s.to_numpy(), style, marker="o", ms=3, lw=1.5,
                     color=_COLORS.get(strategy), label=strategy)
-        ax.set_xlabel("horizon [days]")
-        ax.set_ylabel(label)
-        ax.set_title(f"{metric.upper()} against horizon")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="best")
+        _label_axes(ax, f"{metric.upper()} against horizon", "horizon [days]", label)
     fig.suptitle("Multi-step ETH close forecasts, rolling origins over the test period")
-    return _save(plt, fig, path)
+    _finish(fig, path)
+    return path
 
 
 def _plot_fans(plt, fans, close, context, dates, n_train, h, path):
@@ -243,19 +271,10 @@ def _plot_fans(plt, fans, close, context, dates, n_train, h, path):
         ax.plot(x, fan["median"], color=_COLORS[strategy], lw=1.5, marker=marker, label="median")
         inside = (actual.reindex(x).to_numpy() >= fan["lower"].to_numpy()) & (
             actual.reindex(x).to_numpy() <= fan["upper"].to_numpy())
-        ax.set_title(f"{strategy}: {h}-day forecast from {dates[n_train - 1]:%Y-%m-%d} "
-                     f"({100 * np.mean(inside):.0f}% of actual prices inside)"
-                     if hasattr(dates[n_train - 1], "strftime")
-                     else f"{strategy}: {h}-step forecast")
-        ax.set_ylabel("close [USD]")
-        ax.grid(alpha=0.3)
-        ax.legend(loc="upper left", fontsize=8)
+        title = (f"{strategy}: {h}-day forecast from {dates[n_train - 1]:%Y-%m-%d} "
+                 f"({100 * np.mean(inside):.0f}% of actual prices inside)"
+                 if hasattr(dates[n_train - 1], "strftime") else f"{strategy}: {h}-step forecast")
+        _label_axes(ax, title, ylabel="close [USD]", loc="upper left", fontsize=8)
     fig.autofmt_xdate()
-    return _save(plt, fig, path)
-
-
-def _save(plt, fig, path):
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _finish(fig, path)
     return path

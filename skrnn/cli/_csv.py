@@ -1,7 +1,7 @@
-"""``skrnn forecast``: the lab's zero-base LSTM on a user's CSV file.
+"""Reading and checking the CSV file of ``skrnn forecast``: :func:`read_forecast_csv`.
 
 Input rules (each problem is one clear message, raised as
-:class:`ForecastError`):
+:class:`~skrnn.cli.CLIError`):
 
 * the file must be a readable CSV with a header line;
 * ``--target`` must name a column whose values are all numbers (no missing
@@ -15,13 +15,14 @@ Input rules (each problem is one clear message, raised as
   model sees consecutive rows, whatever their spacing;
 * the other numeric columns are features (text columns are ignored, with a
   note); missing feature values are filled forward, then backward;
-* there must be enough rows for the window, the horizon and the 80/20 split
-  (at least 20 training windows and 2 test targets).
+* there must be enough rows for the window, the horizon and the 80/20 split:
+  at least 38 training windows (19 of them are held out to calibrate the 90 %
+  interval, see :func:`calibration_fraction`) and 2 test targets.
 """
 
 from __future__ import annotations
 
-import sys
+import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,16 +30,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .study import StudyError
+from .._validation import first_out_of_order
+from ._main import CLIError
 
-__all__ = ["ForecastError", "ForecastData", "read_forecast_csv", "run_forecast", "min_rows"]
-
-_MIN_TRAIN_WINDOWS = 20
+#: Calibration windows a calibrated 90 % band needs (``min_calibration_size(0.95)``).
+MIN_CALIBRATION = 19
+#: The most of the training windows held out for calibration on a small file.
+MAX_CALIBRATION_FRACTION = 0.5
+#: The estimators' default ``calibration_fraction``, kept whenever it holds out enough windows.
+DEFAULT_CALIBRATION_FRACTION = 0.1
+_MIN_TRAIN_WINDOWS = math.ceil(MIN_CALIBRATION / MAX_CALIBRATION_FRACTION)  # 38
 _MIN_TEST = 2
-
-
-class ForecastError(StudyError):
-    """A problem with the CSV file or the forecast options."""
 
 
 @dataclass
@@ -72,25 +74,48 @@ def min_rows(window_len: int, horizon: int, test_size: float = 0.2) -> int:
         n += 1
 
 
+def calibration_fraction(n_windows: int) -> float:
+    """The ``calibration_fraction`` that holds out enough windows for a 90 % band.
+
+    The default (0.1) when it holds out at least :data:`MIN_CALIBRATION` (19)
+    of ``n_windows`` training windows; otherwise the smallest fraction, in
+    steps of 0.01, that does. :func:`min_rows` makes sure that this is at most
+    :data:`MAX_CALIBRATION_FRACTION` (0.5).
+
+    Examples
+    --------
+    >>> from skrnn.cli._csv import calibration_fraction
+    >>> calibration_fraction(500), calibration_fraction(151), calibration_fraction(87)
+    (0.1, 0.13, 0.22)
+    """
+    frac = DEFAULT_CALIBRATION_FRACTION
+    if int(frac * n_windows) >= MIN_CALIBRATION:
+        return frac
+    frac = math.ceil(100 * MIN_CALIBRATION / max(int(n_windows), 1)) / 100
+    while int(frac * n_windows) < MIN_CALIBRATION and frac < 1:
+        frac = round(frac + 0.01, 2)
+    return frac
+
+
 def _read(path) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
-        raise ForecastError(f"cannot read {str(path)!r}: no such file.")
+        raise CLIError(f"cannot read {str(path)!r}: no such file.")
     if p.is_dir():
-        raise ForecastError(f"cannot read {str(path)!r}: it is a folder, not a CSV file.")
+        raise CLIError(f"cannot read {str(path)!r}: it is a folder, not a CSV file.")
     try:
         frame = pd.read_csv(p)
     except pd.errors.EmptyDataError:
-        raise ForecastError(f"{str(path)!r} is empty; it needs a header line and data rows.") from None
+        raise CLIError(f"{str(path)!r} is empty; it needs a header line and data rows.") from None
     except pd.errors.ParserError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "parse error"
-        raise ForecastError(f"{str(path)!r} is not a well-formed CSV file: {first}") from None
+        raise CLIError(f"{str(path)!r} is not a well-formed CSV file: {first}") from None
     except UnicodeDecodeError:
-        raise ForecastError(f"{str(path)!r} is not a UTF-8 text file; save it as UTF-8 CSV.") from None
+        raise CLIError(f"{str(path)!r} is not a UTF-8 text file; save it as UTF-8 CSV.") from None
     except OSError as exc:
-        raise ForecastError(f"cannot read {str(path)!r}: {exc.strerror or exc}.") from None
+        raise CLIError(f"cannot read {str(path)!r}: {exc.strerror or exc}.") from None
     if frame.shape[1] == 0 or frame.shape[0] == 0:
-        raise ForecastError(f"{str(path)!r} has no data rows.")
+        raise CLIError(f"{str(path)!r} has no data rows.")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
 
@@ -102,7 +127,7 @@ def _is_numeric(series) -> bool:
 def _parse_dates(values: pd.Series, name: str, path: str, explicit: bool):
     """Parsed dates, or ``None`` when an implicit first column holds no date.
 
-    Raises ForecastError for a missing or unparsable value.
+    Raises CLIError for a missing or unparsable value.
     """
     if _is_numeric(values) and not pd.api.types.is_bool_dtype(values.dtype):
         if not explicit:
@@ -112,7 +137,7 @@ def _parse_dates(values: pd.Series, name: str, path: str, explicit: bool):
             return pd.DatetimeIndex(pd.to_datetime(v, unit="s", utc=True), name=name)
         if np.isfinite(v).all() and ((v > 1e11) & (v < 1e13)).all():
             return pd.DatetimeIndex(pd.to_datetime(v, unit="ms", utc=True), name=name)
-        raise ForecastError(
+        raise CLIError(
             f"date column {name!r} holds numbers ({values.iloc[0]!r} on line 2), not dates; "
             "use dates like 2021-03-01 or unix timestamps in seconds."
         )
@@ -142,13 +167,13 @@ def _parse_dates(values: pd.Series, name: str, path: str, explicit: bool):
         return None
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ForecastError(
+        raise CLIError(
             f"date column {name!r} has a value that is not a date on line {_line(pos)} of "
             f"{path}: {values.iloc[pos]!r}; fix it or pass the right column with --date."
         )
     if missing.any():
         pos = int(np.flatnonzero(missing.to_numpy())[0])
-        raise ForecastError(
+        raise CLIError(
             f"date column {name!r} has a missing date on line {_line(pos)} of {path}; "
             "fill it in or drop the row."
         )
@@ -200,7 +225,7 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
 
     Raises
     ------
-    ForecastError
+    CLIError
         Missing column, non-numeric target, unparsable, missing or duplicated
         dates, too few rows, unreadable file.
     """
@@ -215,14 +240,14 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
     raw = _read(path)
     columns = list(raw.columns)
     if target not in columns:
-        raise ForecastError(f"target column {target!r} is not in {path}; its columns are {columns}.")
+        raise CLIError(f"target column {target!r} is not in {path}; its columns are {columns}.")
     # the date column
     date_col = None
     if date is not None:
         if date not in columns:
-            raise ForecastError(f"date column {date!r} is not in {path}; its columns are {columns}.")
+            raise CLIError(f"date column {date!r} is not in {path}; its columns are {columns}.")
         if date == target:
-            raise ForecastError(f"--date and --target are the same column {date!r}.")
+            raise CLIError(f"--date and --target are the same column {date!r}.")
         date_col = date
         index = _parse_dates(raw[date], date, path, explicit=True)
     else:
@@ -240,7 +265,7 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
         bad = coerced.isna() & y.notna() & (y.astype("string").str.strip() != "")
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ForecastError(
+            raise CLIError(
                 f"target column {target!r} is not numeric: line {_line(pos)} of {path} has "
                 f"{y.iloc[pos]!r}; give a column of numbers (no thousands separators or units)."
             )
@@ -249,7 +274,7 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
     bad = ~np.isfinite(y.to_numpy())
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise ForecastError(
+        raise CLIError(
             f"target column {target!r} has {int(bad.sum())} missing or infinite value(s), the "
             f"first on line {_line(pos)} of {path}; fill or drop those rows."
         )
@@ -273,14 +298,13 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
         if dup.any():
             first_dup = frame.index[dup][0]
             lines = [_line(p) for p in np.flatnonzero(frame.index == first_dup)][:3]
-            raise ForecastError(
+            raise CLIError(
                 f"duplicated date {_fmt_date(first_dup)} in column {date_col!r} (lines "
                 f"{', '.join(map(str, lines))} of {path}); {int(dup.sum())} rows share a date. "
                 "Keep one row per date (aggregate or drop the duplicates)."
             )
         if not frame.index.is_monotonic_increasing:
-            values = frame.index.to_numpy()
-            pos = int(np.flatnonzero(values[1:] < values[:-1])[0]) + 1
+            pos = first_out_of_order(frame.index)
             if frame.index.is_monotonic_decreasing:
                 how = "newest first"
             else:
@@ -314,10 +338,11 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
     # size
     need = min_rows(window_len, horizon)
     if len(frame) < need:
-        raise ForecastError(
+        raise CLIError(
             f"{path} has {len(frame)} rows; with --window {window_len} and --horizon {horizon} at "
-            f"least {need} are needed ({_MIN_TRAIN_WINDOWS} training windows and {_MIN_TEST} test "
-            "targets after the 80/20 split). Use more rows or a shorter window."
+            f"least {need} are needed ({_MIN_TRAIN_WINDOWS} training windows, {MIN_CALIBRATION} of "
+            f"them to calibrate the 90% interval, and {_MIN_TEST} test targets after the 80/20 "
+            "split). Use more rows or a shorter window."
         )
     if (frame[target] <= 0).any():
         say(f"target {target!r} has values <= 0; zero-base normalisation (x / x0 - 1) is meant for "
@@ -342,145 +367,3 @@ def _fmt_step(step):
     if isinstance(step, pd.offsets.BusinessDay) and step.n == 1:
         return "1 business day"
     return getattr(step, "freqstr", str(step))
-
-
-def _next_date(index, step, horizon):
-    if isinstance(index, pd.DatetimeIndex) and step is not None:
-        try:
-            return index[-1] + horizon * step
-        except (TypeError, ValueError):
-            return None
-    if not isinstance(index, pd.DatetimeIndex):
-        return index[-1] + horizon
-    return None
-
-
-def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epochs=None, units=None,
-                 out_dir="skrnn-forecast", seed=0, quick=False, progress=None, stdout=None) -> dict:
-    """Train the lab's zero-base LSTM on a CSV table and write predictions.
-
-    Parameters
-    ----------
-    data : ForecastData or path
-        A table from :func:`read_forecast_csv`, or the CSV path (then
-        ``target`` and ``date`` are used to read it).
-    horizon : int, default=1
-        Forecast ``target`` this many rows ahead (``make_supervised``).
-    window_len : int, default=10
-    epochs, units : int, optional
-        Default 100 and 256 (the lab), 3 and 16 with ``quick``.
-    out_dir : path, default="skrnn-forecast"
-    seed : int, default=0
-    quick : bool, default=False
-    progress : skrnn.study.Progress, optional
-        Notes and per-epoch lines.
-    stdout : file, optional
-        Where the summary and metrics table are printed (default: none).
-
-    Returns
-    -------
-    dict
-        ``metrics`` (DataFrame), ``predictions`` (DataFrame), ``files``
-        (paths), ``next`` (the forecast after the last row), ``notes``.
-    """
-    from .plotting import plot_history, plot_predictions
-    from .study import (StudyConfig, _check_out_dir, fit_evaluate, lab_regressor, linear_baseline,
-                        naive_run, prepare_data)
-
-    note = (lambda text: progress.message(f"skrnn: note: {text}")) if progress is not None else None
-    if not isinstance(data, ForecastData):
-        data = read_forecast_csv(data, target, date=date, horizon=horizon, window_len=window_len,
-                                 note=note)
-    out = _check_out_dir(out_dir, "output folder")
-    config = StudyConfig.quick_config(seed=seed) if quick else StudyConfig(seed=seed)
-    config.window_len = window_len
-    if epochs is not None:
-        config.epochs = epochs
-    if units is not None:
-        config.units = units
-    config.validate()
-    frame, target = data.frame, data.target
-    prepared = prepare_data(frame, data.features, target=target, horizon=horizon,
-                            window_len=window_len, test_size=config.test_size, safe=False)
-    label = f"forecast: {target}"
-    lstm = fit_evaluate(prepared, lab_regressor("lstm", config, prepared.target_channel),
-                        "lstm", "lstm", progress, label=label)
-    linear = fit_evaluate(prepared, linear_baseline(config.ridge_alpha, prepared.target_channel),
-                          "linear", "linear")
-    naive = naive_run(prepared, "naive")
-    rows = []
-    for run in (lstm, linear, naive):
-        m = run.metrics
-        rows.append({"model": run.model, "mse": m["mse"], "rmse": m["rmse"], "mae": m["mae"],
-                     "r2": m["r2"], "mape": m["mape"], "mse_zero_base": m["mse_zb"],
-                     "mse_vs_naive": m["mse"] / naive.metrics["mse"] - 1,
-                     "train_s": run.train_time if run.kind != "naive" else np.nan,
-                     "epochs": run.n_epochs if run.n_epochs is not None else np.nan})
-    metrics = pd.DataFrame(rows)
-    # predictions file
-    dates = prepared.test_dates
-    predictions = pd.DataFrame({
-        "date": [_fmt_date(d) for d in dates] if isinstance(dates, pd.DatetimeIndex) else list(dates),
-        "actual": prepared.y_test, "predicted": lstm.predicted.to_numpy(),
-        "naive": prepared.naive_test,
-    })
-    files = {}
-    files["predictions"] = out / "predictions.csv"
-    predictions.to_csv(files["predictions"], index=False)
-    files["metrics"] = out / "metrics.csv"
-    metrics.to_csv(files["metrics"], index=False)
-    steps = f"{horizon} step{'s' if horizon > 1 else ''} ahead"
-    ylabel = target
-    files["forecast"] = out / "forecast.png"
-    plot_predictions(lstm.actual, {"LSTM": lstm.predicted, "naive (last value)": naive.predicted},
-                     path=files["forecast"], ylabel=ylabel,
-                     title=f"{target}: actual vs predicted on the test part ({steps})")
-    if lstm.history:
-        files["history"] = out / "history.png"
-        plot_history({"LSTM": lstm.history}, path=files["history"],
-                     title="Training (solid) and validation (dashed) loss, zero-base MSE")
-    # the forecast after the last row, from the model trained on the first 80%
-    n_train_rows = len(prepared.X_train)
-    tail = frame[prepared.columns].iloc[n_train_rows:]
-    last_window = prepared.window.transform(tail)[-1:]
-    next_value = float(lstm.estimator.predict(last_window)[0])
-    next_date = _next_date(frame.index, data.step, horizon)
-    result = {"metrics": metrics, "predictions": predictions, "files": files,
-              "next": {"date": _fmt_date(next_date) if next_date is not None else None,
-                       "value": next_value},
-              "notes": list(data.notes), "prepared": prepared, "runs": (lstm, linear, naive)}
-    if stdout is not None:
-        _print_summary(stdout, data, prepared, metrics, result, horizon, window_len, config)
-    return result
-
-
-def _print_summary(stdout, data, prepared, metrics, result, horizon, window_len, config):
-    frame = data.frame
-    idx = frame.index
-    span = f"{_fmt_date(idx[0])} .. {_fmt_date(idx[-1])}"
-    print(f"skrnn forecast: {data.path}, target {data.target!r}, {len(frame)} rows ({span}), "
-          f"{len(data.features)} feature(s): {', '.join(data.features)}", file=stdout)
-    print(f"model: zero-base LSTM({config.units}) -> Dropout({config.dropout}) -> Dense(1), window "
-          f"{window_len}, horizon {horizon}, up to {config.epochs} epochs, seed {config.seed}",
-          file=stdout)
-    print(f"train: {len(prepared.W_train)} windows (targets {_fmt_date(prepared.train_dates[0])} .. "
-          f"{_fmt_date(prepared.train_dates[-1])}); test: {len(prepared.y_test)} targets "
-          f"({_fmt_date(prepared.test_dates[0])} .. {_fmt_date(prepared.test_dates[-1])})",
-          file=stdout)
-    print("", file=stdout)
-    show = metrics.copy()
-
-    def fmt(v):
-        return "" if not np.isfinite(v) else f"{v:.6g}"
-
-    show["mse_vs_naive"] = [f"{v:+.1%}" for v in show["mse_vs_naive"]]
-    print(show.to_string(index=False, float_format=fmt, na_rep=""), file=stdout)
-    nxt = result["next"]
-    when = f" for {nxt['date']}" if nxt["date"] else ""
-    print(f"\nnext value{when}: {nxt['value']:.6g} (model trained on the first 80% of the rows)",
-          file=stdout)
-    print("wrote " + ", ".join(str(p) for p in result["files"].values()), file=stdout)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use: skrnn forecast FILE.csv --target COLUMN")

@@ -1,4 +1,4 @@
-"""The driver: :func:`run_study`."""
+"""The driver: :func:`run_study` runs the chosen parts, one after another, and writes the report."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from ._config import PARTS, StudyConfig, resolve_parts
-from ._parts import _PartUnavailable, _Study
+from ._context import _Study
+from ._parts import RUNNERS, _PartUnavailable
 from ._progress import Progress
 from ._report import StudyResult, _check_out_dir, _write_outputs
 from ._tables import _RESULT_COLUMNS
@@ -58,7 +59,7 @@ def run_study(parts=None, *, config: StudyConfig | None = None, out_dir="skrnn-r
         ``out_dir`` (checked before anything is trained).
     """
     names = resolve_parts(parts)
-    config = (config or StudyConfig()).validate()
+    config = (config or StudyConfig()).check_params()
     out = _check_out_dir(out_dir) if out_dir is not None else None
     if out is None:
         import tempfile
@@ -76,7 +77,7 @@ def run_study(parts=None, *, config: StudyConfig | None = None, out_dir="skrnn-r
             progress.message(f"== part {name}: {PARTS[name]}")
         t0 = time.perf_counter()
         try:
-            getattr(study, f"part_{name}")()
+            RUNNERS[name](study)
         except _PartUnavailable as exc:
             errors[name] = str(exc)
             if progress is not None:

@@ -1,0 +1,133 @@
+"""Prediction intervals of the window regressors: calibrated by default.
+
+:class:`IntervalMixin` gives an estimator ``predict_quantiles``,
+``predict_interval`` and ``predict(X, return_std=True)`` from two things it
+provides: ``predict_samples`` (Monte-Carlo dropout draws) and, after fit, a
+``calibration_`` (:class:`skrnn._conformal.SplitConformal` fitted on a
+chronological tail of the training windows) or ``None``.
+
+With ``interval="conformal"`` (the default) a band is the point prediction
+plus the conformal quantiles of the residuals seen on the calibration tail,
+measured in the network's own normalised space (relative errors for a price
+scaled by its window), so a 90 % band covers about 90 % of new points and
+scales with the level of the series. ``interval="conformal_mc"`` normalises
+the residuals by the Monte-Carlo dropout spread instead (wide where the
+network is unsure); ``interval="mc"`` returns the raw Monte-Carlo
+percentiles. Which normaliser gives the narrower calibrated band depends on
+how well the dropout spread tracks the errors; on the bundled daily prices it
+hardly does (see ``benchmarks/bench_intervals.py``).
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+#: Coverage whose band ``predict(X, return_std=True)``'s std reproduces.
+STD_COVERAGE = 0.9
+
+
+def check_coverage(coverage):
+    """A float in (0, 1), else a ValueError."""
+    if isinstance(coverage, bool) or not isinstance(coverage, numbers.Real) or not 0 < coverage < 1:
+        raise ValueError(f"coverage must be a float in (0, 1), got {coverage!r}.")
+    return float(coverage)
+
+
+def check_quantiles(quantiles):
+    """A non-empty 1D array of floats in [0, 1], else a ValueError."""
+    q = np.asarray(quantiles, dtype=float)
+    if q.ndim != 1 or q.size == 0 or np.any((q < 0) | (q > 1)):
+        raise ValueError(f"quantiles must be a non-empty list of floats in [0, 1], got {quantiles!r}.")
+    return q
+
+
+def center_and_spread(estimator, X, n_samples=None):
+    """Point prediction and the spread that normalises its residuals, in data units.
+
+    ``interval="conformal"``: the scale of the network's own (normalised)
+    space, mapped to data units (the window's base for zero-base and
+    last-value scaling, so residuals are relative errors; the fitted std for
+    ``"standard"``; 1 for raw data). ``interval="conformal_mc"``: the
+    Monte-Carlo dropout spread (std of the draws), 1 without dropout.
+    """
+    center = estimator.predict(X)
+    return center, estimator._spread(X, n_samples)
+
+
+class CentralIntervalMixin:
+    """``predict_interval`` as the central band of ``predict_quantiles``."""
+
+    def predict_interval(self, X, coverage=0.9, n_samples=None):
+        """Central prediction interval, calibrated by default.
+
+        ``coverage=0.9`` is the band between the 5 % and 95 % quantiles of
+        :meth:`predict_quantiles`: calibrated on the held-out tail so that it
+        covers about 90 % of new points (``interval="conformal"``), or the
+        raw Monte-Carlo percentiles (``interval="mc"``).
+
+        Returns
+        -------
+        lower, upper : ndarrays shaped like :meth:`predict`'s output.
+        """
+        alpha = (1.0 - check_coverage(coverage)) / 2.0
+        q = self.predict_quantiles(X, quantiles=(alpha, 1.0 - alpha), n_samples=n_samples)
+        return q[..., 0], q[..., 1]
+
+
+class IntervalMixin(CentralIntervalMixin):
+    """Calibrated (or raw Monte-Carlo) quantiles, intervals and std."""
+
+    def _calibration_hint(self):
+        return (f" Raise calibration_fraction (now {self.calibration_fraction!r}) so that more "
+                "of the last training windows are held out for calibration, ask for a lower "
+                "coverage, or use interval='mc' for the raw (uncalibrated) Monte-Carlo band.")
+
+    def _calibration(self):
+        cal = getattr(self, "calibration_", None)
+        if cal is None:
+            raise ValueError(
+                f"{type(self).__name__} has no calibration windows: calibration_fraction="
+                f"{self.calibration_fraction!r} and validation_fraction="
+                f"{getattr(self, 'validation_fraction', None)!r} held out none of the "
+                f"{getattr(self, 'n_windows_fit_', '?')} training windows." + self._calibration_hint()
+            )
+        return cal
+
+    def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95), n_samples=None):
+        """Quantiles of the predictive distribution, calibrated by default.
+
+        With ``interval="conformal"`` the quantile at level ``p`` is the
+        point prediction plus the Monte-Carlo spread times the finite-sample
+        conformal quantile of the spread-normalised residuals on the
+        calibration tail; with ``interval="mc"``, the raw quantile of the
+        Monte-Carlo dropout draws.
+
+        Parameters
+        ----------
+        X : array-like of windows
+        quantiles : sequence of float in [0, 1], default=(0.05, 0.5, 0.95)
+        n_samples : int, optional
+            Forward passes; defaults to the estimator's ``n_samples``.
+
+        Returns
+        -------
+        q : ndarray of shape (n_windows, n_quantiles) for a 1D target, or
+            (n_windows, n_outputs, n_quantiles) for a 2D target.
+        """
+        q = check_quantiles(quantiles)
+        if self.interval == "mc":
+            samples = self.predict_samples(X, n_samples=n_samples)
+            return np.moveaxis(np.quantile(samples, q, axis=0), 0, -1)
+        cal = self._calibration()
+        center, spread = center_and_spread(self, X, n_samples)
+        return cal.quantiles(center, spread, q, hint=self._calibration_hint())
+
+    def _predict_std(self, X):
+        """Calibrated normal-equivalent std (``interval="conformal"``) or raw MC std."""
+        if self.interval == "mc":
+            return self.predict_samples(X).std(axis=0)
+        cal = self._calibration()
+        _, spread = center_and_spread(self, X)
+        return cal.scale(spread, STD_COVERAGE, hint=self._calibration_hint())

@@ -1,0 +1,215 @@
+"""Calibrated forecast intervals of :class:`~skrnn.forecasting.RNNForecaster`.
+
+Forecast bands are calibrated **per forecast step** by split conformal
+prediction: the forecaster forecasts from every origin of the chronological
+calibration tail (the windows its networks held out, see the estimator's
+``calibration_fraction``), compares each step's forecast with the value
+observed that many steps later, and keeps the normalised residuals of each
+step (:class:`skrnn._conformal.SplitConformal`; normalised by the network's
+scale, i.e. relative errors for a price, or by the Monte-Carlo spread with
+the estimator's ``interval="conformal_mc"``). A 30-day fan is then wide
+because 30-day errors were large, not by assumption.
+
+As the forecaster moves forward (:meth:`RNNForecaster.update`,
+:meth:`RNNForecaster.predict_rolling`), the one-step band adapts online to
+the hits and misses of its own one-step forecasts
+(:class:`skrnn._conformal.QuantileTracker`, conformal PID control's
+quantile tracking), and every longer step's band is stretched by the same
+ratio, so coverage holds when volatility changes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._conformal import QuantileTracker, SplitConformal
+from ..preprocessing import windows_of
+
+#: Coverage whose tracked band sets the adaptive stretch of the other bands.
+REFERENCE_COVERAGE = 0.9
+
+
+class ForecastCalibration:
+    """Per-step conformal calibration and online adaptation of one fitted forecaster.
+
+    Parameters
+    ----------
+    tail_Z : ndarray of shape (n_cal + window_len, n_channels)
+        The (globally scaled) series rows from the first calibration window
+        to the last training row.
+    tail_y : ndarray of shape (n_cal + window_len, n_targets)
+        The same rows of ``y`` in the data's units (the values to cover).
+    window_len : int
+    n_calibration : int
+        Calibration origins (windows with a one-step target in the tail).
+    hint : str
+        Advice appended to "too few calibration points" errors.
+
+    Attributes
+    ----------
+    steps_ : dict of int to SplitConformal
+        The calibration of every step computed so far.
+    trackers_ : dict of float to QuantileTracker
+        One-step quantile trackers by coverage (the coverages in use).
+    """
+
+    def __init__(self, tail_Z, tail_y, window_len, n_calibration, hint):
+        self.tail_Z = tail_Z
+        self.tail_y = tail_y
+        self.window_len = int(window_len)
+        self.n_calibration = int(n_calibration)
+        self.hint = hint
+        self.steps_ = {}
+        self.trackers_ = {}
+
+    # ------------------------------------------------------------------ static
+    def calibrate(self, forecaster, steps):
+        """Compute (once) the calibration of every step in ``steps``."""
+        missing = sorted({int(h) for h in steps} - set(self.steps_))
+        if not missing:
+            return
+        missing = np.asarray(missing)
+        L, n = self.window_len, self.n_calibration
+        W = windows_of(self.tail_Z, L)[:n]  # origin j ends at tail row j + L - 1
+        X_fut = None
+        k = self.tail_y.shape[1]
+        H = int(missing.max())
+        if forecaster._strategy.reads_future_X and self.tail_Z.shape[1] > k and H > 1:
+            # rows after each origin; beyond the tail only steps without a target use them
+            rows = np.arange(n)[:, None] + L + np.arange(H - 1)[None, :]
+            X_fut = self.tail_Z[np.minimum(rows, len(self.tail_Z) - 1), k:]
+        center = forecaster._forecast(W, X_fut, missing, n_samples=None)[0]
+        spread = forecaster._spread(W, X_fut, missing)[0]
+        for s, h in enumerate(missing):
+            valid = np.arange(n - h + 1)  # origins whose value h steps later is in the tail
+            if len(valid) == 0:
+                self.steps_[int(h)] = None
+                continue
+            actual = self.tail_y[valid + L - 1 + h]
+            self.steps_[int(h)] = SplitConformal().fit(actual, center[valid, s], spread[valid, s])
+
+    def _step(self, h):
+        cal = self.steps_[int(h)]
+        if cal is None:
+            raise ValueError(
+                f"Step {int(h)} has no calibration origin: the calibration tail holds "
+                f"{self.n_calibration} one-step windows." + self.hint)
+        return cal
+
+    def score_quantiles(self, steps, levels):
+        """Static score quantiles, shape (len(steps), n_levels, n_targets)."""
+        return np.stack([self._step(h).score_quantiles(levels, hint=self.hint) for h in steps])
+
+    def floors(self, steps):
+        """Spread floors, shape (len(steps), n_targets)."""
+        return np.stack([np.broadcast_to(self._step(h).floor_, self.tail_y.shape[1:])
+                         for h in steps])
+
+    # ------------------------------------------------------------------ adaptive
+    def tracker(self, coverage):
+        """The one-step tracker for ``coverage``, started from the static quantiles."""
+        c = float(coverage)
+        if c not in self.trackers_:
+            self.trackers_[c] = QuantileTracker.from_conformal(self._step(1), coverage=c,
+                                                               hint=self.hint)
+        return self.trackers_[c]
+
+    def stretch(self, trackers=None):
+        """Adaptive width ratio per ``y`` column: tracked / static one-step width.
+
+        From the reference (90 %) tracker; 1 where it cannot be formed.
+        """
+        trackers = self.trackers_ if trackers is None else trackers
+        ref = trackers.get(REFERENCE_COVERAGE)
+        if ref is None:
+            return np.ones(self.tail_y.shape[1])
+        a = 1.0 - REFERENCE_COVERAGE
+        q = self._step(1).score_quantiles([a / 2, 1 - a / 2], hint=self.hint)
+        return (np.atleast_1d(ref.upper_) - np.atleast_1d(ref.lower_)) / (q[1] - q[0])
+
+    def quantiles(self, steps, center, spread, levels, trackers=None, coverage=None):
+        """Calibrated (and adapted) quantiles in data units.
+
+        Parameters
+        ----------
+        steps : ndarray of int, shape (S,)
+        center, spread : ndarray of shape (B, S, k)
+            Point forecasts and Monte-Carlo spreads.
+        levels : ndarray of shape (n_levels,)
+        trackers : dict or None
+            Trackers to adapt with (default: this calibration's own).
+        coverage : float or None
+            When the levels are a central band of a tracked coverage, the
+            tracked one-step quantiles are used as they are.
+
+        Returns
+        -------
+        q : ndarray of shape (B, S, k, n_levels)
+        """
+        trackers = self.trackers_ if trackers is None else trackers
+        scores = self.score_quantiles(steps, levels)  # (S, n_levels, k)
+        scores = scores * self.stretch(trackers)[None, None, :]
+        tracked = trackers.get(None if coverage is None else float(coverage))
+        if tracked is not None and int(steps[0]) == 1:
+            scores[0, 0], scores[0, -1] = tracked.lower_, tracked.upper_
+        width = np.maximum(spread, self.floors(steps)[None])  # (B, S, k)
+        q = center[..., None] + width[..., None] * np.moveaxis(scores, 1, -1)[None]
+        return np.sort(q, axis=-1)
+
+    def observe(self, center, spread, actual):
+        """Move every tracker with the one-step forecasts ``center``/``spread`` (T, k) of ``actual``."""
+        if not self.trackers_:
+            self.tracker(REFERENCE_COVERAGE)
+        scores = (actual - center) / np.maximum(spread, self.floors([1])[0])
+        for tracker in self.trackers_.values():
+            tracker.update(scores)
+
+    def run(self, steps, center, spread, actual, coverage):
+        """Rolling bands: at each origin, the quantiles in force before it.
+
+        Works on copies of the trackers (the forecaster is not changed).
+        Without step 1 among ``steps`` (a direct strategy trained without
+        it) nothing can be tracked and the bands stay static.
+
+        Parameters
+        ----------
+        steps : ndarray of int, shape (S,)
+            Increasing steps ahead.
+        center, spread : ndarray of shape (T, S, k)
+            Forecasts from ``T`` consecutive origins at ``steps``.
+        actual : ndarray of shape (T, k)
+            The value one step after each origin (NaN where not observed).
+        coverage : list of float
+
+        Returns
+        -------
+        bands : dict of float to tuple of ndarray (T, S, k)
+        """
+        import copy
+
+        steps = np.asarray(steps, dtype=int)
+        T, k = actual.shape
+        history, ratio = {}, np.ones((T, k))
+        if steps[0] == 1:  # track the one-step quantiles over the origins
+            trackers = copy.deepcopy(self.trackers_)
+            for c in [REFERENCE_COVERAGE, *coverage]:
+                if float(c) not in trackers:
+                    trackers[float(c)] = QuantileTracker.from_conformal(
+                        self._step(1), coverage=c, hint=self.hint)
+            scores = (actual - center[:, 0]) / np.maximum(spread[:, 0], self.floors([1])[0])
+            history = {c: t.run(scores) for c, t in trackers.items()}  # (T, k) each
+            a = 1.0 - REFERENCE_COVERAGE
+            q_ref = self._step(1).score_quantiles([a / 2, 1 - a / 2], hint=self.hint)
+            lo_ref, hi_ref = history[REFERENCE_COVERAGE]
+            ratio = (hi_ref - lo_ref) / (q_ref[1] - q_ref[0])
+        width = np.maximum(spread, self.floors(steps)[None])
+        bands = {}
+        for c in coverage:
+            a = 1.0 - float(c)
+            static = self.score_quantiles(steps, [a / 2, 1 - a / 2])  # (S, 2, k)
+            lo = static[None, :, 0] * ratio[:, None, :]
+            hi = static[None, :, 1] * ratio[:, None, :]
+            if float(c) in history:
+                lo[:, 0], hi[:, 0] = history[float(c)]
+            bands[float(c)] = (center + width * lo, center + width * hi)
+        return bands

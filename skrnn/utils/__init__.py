@@ -1,0 +1,1 @@
+"""Utilities for users who extend skrnn: see :mod:`skrnn.utils.estimator_checks`."""
