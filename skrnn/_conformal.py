@@ -10,8 +10,12 @@ tail with the spread-normalised *signed* score
 
 whose empirical quantiles are mapped back as ``ŷ + max(σ, floor) · q``: the
 calibrated band keeps the shape of the Monte-Carlo one (wide where ``σ`` is
-large) while its level is fixed by the data. MAPIE offers no conformity score
-built on a Monte-Carlo spread, which is why this calibration lives in skrnn.
+large) while its level is fixed by the data. This lives in skrnn rather than
+MAPIE because it runs inside ``fit`` on the chronological tail the network
+held out, keeps signed (asymmetric) scores, calibrates every forecast step
+and tracks the quantiles online as forecasts roll forward; MAPIE's
+``StdConformityScore`` over ``predict(X, return_std=True)`` gives the
+symmetric one-step version and works with skrnn (``docs/interop.md``).
 
 * :func:`normalized_scores` computes the scores and the spread floor,
 * :func:`conformal_quantiles` and :func:`min_calibration_size` give the

@@ -24,6 +24,8 @@ import numbers
 
 import numpy as np
 
+from ._conformal import SplitConformal
+
 #: Coverage whose band ``predict(X, return_std=True)``'s std reproduces.
 STD_COVERAGE = 0.9
 
@@ -77,7 +79,38 @@ class CentralIntervalMixin:
 
 
 class IntervalMixin(CentralIntervalMixin):
-    """Calibrated (or raw Monte-Carlo) quantiles, intervals and std."""
+    """Calibrated (or raw Monte-Carlo) quantiles, intervals and std of a window network.
+
+    The estimator provides ``predict``, ``predict_samples``, a fitted
+    ``scaler_`` (:class:`skrnn._scaling.WindowScaler`), ``_prepare(X)`` (checked
+    and scaled windows with their context), ``_forward(Xs)``,
+    ``_sample_scaled(Xs, context, n_samples)`` and ``_finish(out, context)``
+    (outputs back to data units and ``y``'s shape), and the parameters
+    ``interval`` and ``calibration_fraction``.
+    """
+
+    def _n_calibration(self, n):
+        """Windows held out for calibration out of ``n``."""
+        return 0 if self.interval == "mc" else int(self.calibration_fraction * n)
+
+    def _calibrate(self, Xs, context, y):
+        """Normalised residuals of held-out scaled windows ``Xs``: a fitted SplitConformal."""
+        center = self._finish(self._forward(Xs), context)
+        return SplitConformal().fit(y, center, self._spread_scaled(Xs, context, center, None))
+
+    def _spread(self, X, n_samples=None):
+        """The residual normaliser of :func:`center_and_spread`, in data units."""
+        Xs, context = self._prepare(X)
+        center_shape = (len(Xs),) if self._y_ndim == 1 else (len(Xs), self.n_outputs_)
+        return self._spread_scaled(Xs, context, np.empty(center_shape), n_samples)
+
+    def _spread_scaled(self, Xs, context, center, n_samples):
+        if self.interval == "conformal_mc" and (self.dropout > 0 or self.recurrent_dropout > 0):
+            n = self.n_samples if n_samples is None else n_samples
+            return self._sample_scaled(Xs, context, n).std(axis=0)
+        unit = np.ones((len(Xs), self.n_outputs_))
+        out = self.scaler_.spread(unit, context, self.target_channel)
+        return out[:, 0] if center.ndim == 1 else out
 
     def _calibration_hint(self):
         return (f" Raise calibration_fraction (now {self.calibration_fraction!r}) so that more "

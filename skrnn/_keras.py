@@ -38,6 +38,7 @@ __all__ = [
     "model_to_bytes",
     "model_from_bytes",
     "epoch_logger_class",
+    "NetworkMixin",
 ]
 
 #: skrnn's cell names -> Keras layer class names.
@@ -316,6 +317,46 @@ def model_from_bytes(data):
         with open(path, "wb") as fh:
             fh.write(data)
         return keras.saving.load_model(path)
+
+
+class NetworkMixin:
+    """Forward passes and pickling for an estimator holding a fitted ``model_``.
+
+    Gives batched forward passes (:meth:`_forward`), Monte-Carlo dropout
+    passes with seeded masks (:meth:`_forward_mc`), and pickling through the
+    ``.keras`` archive (the network travels as bytes; the Monte-Carlo wrapper
+    is rebuilt on first use).
+    """
+
+    def _forward(self, Xs):
+        """The network on float32 windows: ``(n, n_outputs)``."""
+        return batched_predict(self.model_, Xs)
+
+    def _forward_mc(self, Xs, n_samples, seed):
+        """``n_samples`` passes with dropout on: ``(n_samples, n, n_outputs)``.
+
+        With an int ``seed`` the dropout masks are drawn from it on every
+        call, so the passes repeat (also after pickling).
+        """
+        if seed is not None:
+            reset_dropout_seeds(self.model_, seed)
+        if getattr(self, "_mc_model", None) is None:
+            self._mc_model = mc_dropout_model(self.model_)
+        n = len(Xs)
+        return batched_predict(self._mc_model, Xs, n_rows=n_samples * n).reshape(n_samples, n, -1)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_mc_model", None)
+        if "model_" in state:
+            state["model_"] = model_to_bytes(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        if isinstance(state.get("model_"), bytes):
+            state["model_"] = model_from_bytes(state["model_"])
+        self.__dict__.update(state)
+        self._mc_model = None
 
 
 # --------------------------------------------------------------------------

@@ -201,10 +201,18 @@ def validate_windows(estimator, X, y=None, *, reset: bool, sample_weight=None):
         estimator._input_ndim = X.ndim
     else:
         if X.ndim != estimator._input_ndim:
+            expected = (f"(n_windows, {estimator.n_timesteps_in_}, {estimator.n_features_in_})"
+                        if estimator._input_ndim == 3
+                        else f"(n_windows, {estimator.n_timesteps_in_})")
+            advice = ("A 2D array is read as univariate windows (n_windows, "
+                      "n_timesteps), not as rows of a table; cut a table into "
+                      "windows with skrnn.SlidingWindow (in a Pipeline, call the "
+                      "pipeline, not its last step)." if X.ndim == 2
+                      else "Pass windows shaped like the training data.")
             raise ValueError(
-                f"X has {X.ndim} dimensions, but {name} was fitted on "
-                f"{estimator._input_ndim}D input. Pass windows shaped like the "
-                "training data."
+                f"X has {X.ndim} dimensions (shape {X.shape}), but {name} was "
+                f"fitted on {estimator._input_ndim}D input: windows of shape "
+                f"{expected}. {advice}"
             )
         got = X.shape[1] if X.ndim == 2 else n_features
         if got != estimator.n_features_in_:

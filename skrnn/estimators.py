@@ -21,7 +21,6 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from . import _keras
-from ._conformal import SplitConformal
 from ._intervals import CentralIntervalMixin, IntervalMixin, check_quantiles
 from ._scaling import (
     inverse_zero_base_target,
@@ -67,7 +66,7 @@ def _n_samples(est, n_samples):
 # --------------------------------------------------------------------------
 # the recurrent regressor
 # --------------------------------------------------------------------------
-class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
+class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstimator):
     """A recurrent-network regressor built from plain hyper-parameters.
 
     The network is ``[Bidirectional](cell(units[0])) -> Dropout -> ... ->
@@ -75,13 +74,7 @@ class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
     :class:`LSTMRegressor`, :class:`GRURegressor` and
     :class:`SimpleRNNRegressor` fix ``cell``.
 
-    The lab's model (``LSTM(256) -> Dropout(0.2) -> Dense(1)``, Adam, MSE,
-    batch 32, early stopping with patience 10 restoring the best weights,
-    learning rate x0.75 every 10 epochs, zero-base windows) is::
-
-        LSTMRegressor(units=256, dropout=0.2, epochs=100, batch_size=32,
-                      early_stopping=10, lr_decay=0.75, lr_decay_every=10,
-                      normalize="zero_base")
+    The ETH lab's model is in :class:`LSTMRegressor`'s example.
 
     Parameters
     ----------
@@ -191,7 +184,7 @@ class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
         Number of outputs (columns of a 2D ``y``).
     scaler_ : WindowScaler
         The fitted scaling of windows and targets (``normalize`` resolved).
-    calibration_ : SplitConformal or None
+    calibration_ : skrnn._conformal.SplitConformal or None
         Spread-normalised residuals of the calibration tail (None when no
         window was held out or ``interval="mc"``).
     n_windows_fit_ : int
@@ -346,33 +339,11 @@ class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
             verbose=self.verbose, callbacks=callbacks, validation_data=validation)
         # calibrate on the held-out tail, or on the validation tail when none is held out
         cal = slice(n - n_cal, n) if n_cal else slice(n_train, n_train + n_val)
-        self.calibration_ = self._calibrate(X_raw[cal], y[cal]) if cal.stop > cal.start else None
+        self.calibration_ = None
+        if cal.stop > cal.start:
+            self.calibration_ = self._calibrate(*self._scale_windows(X_raw[cal]), y[cal])
         self.n_epochs_ = len(self.history_.get("loss", []))
         return self
-
-    def _n_calibration(self, n):
-        if self.interval == "mc":
-            return 0
-        return int(self.calibration_fraction * n)
-
-    def _calibrate(self, X, y):
-        """Normalised residuals of the held-out (validated, 3D) windows, in data units."""
-        Xs, context = self._scale_windows(X)
-        center = self._finish(_keras.batched_predict(self.model_, Xs), context)
-        return SplitConformal().fit(y, center, self._spread_scaled(Xs, context, center, None))
-
-    def _spread(self, X, n_samples=None):
-        """The residual normaliser of :func:`skrnn._intervals.center_and_spread`."""
-        Xs, context = self._prepare(X)
-        center_shape = (len(Xs),) if self._y_ndim == 1 else (len(Xs), self.n_outputs_)
-        return self._spread_scaled(Xs, context, np.empty(center_shape), n_samples)
-
-    def _spread_scaled(self, Xs, context, center, n_samples):
-        if self.interval == "conformal_mc" and (self.dropout > 0 or self.recurrent_dropout > 0):
-            return self._sample_scaled(Xs, context, _n_samples(self, n_samples)).std(axis=0)
-        unit = np.ones((len(Xs), self.n_outputs_))
-        out = self.scaler_.spread(unit, context, self.target_channel)
-        return out[:, 0] if center.ndim == 1 else out
 
     # ------------------------------------------------------------------ predict
     def _prepare(self, X):
@@ -395,12 +366,11 @@ class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
         ----------
         X : array-like of windows
         return_std : bool, default=False
-            Also return a standard deviation per prediction, as
-            :class:`~sklearn.gaussian_process.GaussianProcessRegressor` does
-            (a :class:`~sklearn.pipeline.Pipeline` passes it to its last
-            step). With ``interval="conformal"`` it is the calibrated one:
-            ``y_pred ± 1.645 * y_std`` is the calibrated 90 % band's width;
-            with ``interval="mc"``, the raw Monte-Carlo std.
+            Also return a std per prediction, as
+            :class:`~sklearn.gaussian_process.GaussianProcessRegressor` does (a
+            :class:`~sklearn.pipeline.Pipeline` passes it to its last step):
+            calibrated, ``y_pred ± 1.645 * y_std`` has the width of the
+            calibrated 90 % band (the raw Monte-Carlo std with ``interval="mc"``).
 
         Returns
         -------
@@ -408,7 +378,7 @@ class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
         y_std : ndarray shaped like ``y_pred``, only with ``return_std=True``
         """
         Xs, context = self._prepare(X)
-        y_pred = self._finish(_keras.batched_predict(self.model_, Xs), context)
+        y_pred = self._finish(self._forward(Xs), context)
         if not return_std:
             return y_pred
         return y_pred, self._predict_std(X)
@@ -437,30 +407,7 @@ class RNNRegressor(IntervalMixin, RegressorMixin, BaseEstimator):
         return self._sample_scaled(Xs, context, n_samples)
 
     def _sample_scaled(self, Xs, context, n_samples):
-        n = len(Xs)
-        if self.random_state is not None:
-            _keras.reset_dropout_seeds(self.model_, self.random_state)
-        out = _keras.batched_predict(self._mc(), Xs, n_rows=n_samples * n)
-        return self._finish(out.reshape(n_samples, n, -1), context)
-
-    def _mc(self):
-        if getattr(self, "_mc_model", None) is None:
-            self._mc_model = _keras.mc_dropout_model(self.model_)
-        return self._mc_model
-
-    # ------------------------------------------------------------------ pickling
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_mc_model", None)
-        if "model_" in state:
-            state["model_"] = _keras.model_to_bytes(state["model_"])
-        return state
-
-    def __setstate__(self, state):
-        if isinstance(state.get("model_"), bytes):
-            state["model_"] = _keras.model_from_bytes(state["model_"])
-        self.__dict__.update(state)
-        self._mc_model = None
+        return self._finish(self._forward_mc(Xs, n_samples, self.random_state), context)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -82,3 +82,19 @@ def test_too_short_calibration_is_a_clear_error_and_raw_bands_stay_available():
     raw = RNNForecaster(LSTMRegressor(**TINY, interval="mc"), window_len=5).fit(y)
     assert raw.calibration_ is None
     assert raw.predict_interval(fh=[1, 2], coverage=0.9).shape == (2, 2)
+
+
+@pytest.mark.slow
+def test_default_settings_forecast_raw_eth_close_about_as_well_as_naive():
+    # a new user's first try: raw prices, default scaling, 20 epochs
+    from skrnn.datasets import load_eth
+
+    close = load_eth()["close"].reset_index(drop=True)
+    n_train = len(close) - int(0.2 * len(close))
+    f = RNNForecaster(estimator=LSTMRegressor(units=64, epochs=20, random_state=0))
+    f.fit(close.iloc[:n_train])
+    test = close.iloc[n_train:]
+    pred = f.predict_rolling(test, fh=1).to_numpy()[:-1, 0]  # from the cutoff and each test day
+    naive = close.iloc[n_train - 1:-1].to_numpy()
+    mse, mse_naive = np.mean((pred - test.to_numpy()) ** 2), np.mean((naive - test.to_numpy()) ** 2)
+    assert mse <= 1.2 * mse_naive, (mse, mse_naive)

@@ -54,3 +54,55 @@ def test_public_classes_have_docstrings():
         obj = getattr(skrnn, name)
         if inspect.isclass(obj):
             assert obj.__doc__ and obj.__doc__.strip(), name
+
+
+# --------------------------------------------------------------------------- house rules
+_PACKAGE = __import__("pathlib").Path(skrnn.__file__).parent
+
+
+def _modules():
+    import ast
+
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        yield path, ast.parse(path.read_text())
+
+
+def test_no_class_is_longer_than_350_lines():
+    import ast
+
+    long = [f"{path.relative_to(_PACKAGE)}::{node.name} ({node.end_lineno - node.lineno + 1})"
+            for path, tree in _modules() for node in ast.walk(tree)
+            if isinstance(node, ast.ClassDef) and node.end_lineno - node.lineno + 1 > 350]
+    assert not long, long
+
+
+def test_only_the_keras_room_imports_keras_or_tensorflow():
+    import ast
+
+    found = []
+    for path, tree in _modules():
+        if path.name == "_keras.py" and path.parent == _PACKAGE:
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            found += [f"{path.relative_to(_PACKAGE)}: {n}" for n in names
+                      if n.split(".")[0] in ("keras", "tensorflow")]
+    assert not found, found
+
+
+def test_private_modules_export_no_public_names():
+    import ast
+
+    exporting = []
+    for path, tree in _modules():
+        if not path.name.startswith("_") or path.name in ("__init__.py", "__main__.py", "_keras.py"):
+            continue  # the Keras room lists its documented helpers in __all__
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(getattr(t, "id", "") == "__all__"
+                                                    for t in node.targets):
+                exporting.append(str(path.relative_to(_PACKAGE)))
+    assert not exporting, exporting

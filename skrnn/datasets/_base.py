@@ -16,7 +16,6 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-__all__ = ["FEATURE_GROUPS", "feature_columns", "load_btc", "load_eth", "load_usdpln"]
 
 _PACKAGE = __package__ or "skrnn.datasets"
 

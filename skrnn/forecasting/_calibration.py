@@ -79,7 +79,7 @@ class ForecastCalibration:
             rows = np.arange(n)[:, None] + L + np.arange(H - 1)[None, :]
             X_fut = self.tail_Z[np.minimum(rows, len(self.tail_Z) - 1), k:]
         center = forecaster._forecast(W, X_fut, missing, n_samples=None)[0]
-        spread = forecaster._spread(W, X_fut, missing)[0]
+        spread = residual_spread(forecaster, W, X_fut, missing)[0]
         for s, h in enumerate(missing):
             valid = np.arange(n - h + 1)  # origins whose value h steps later is in the tail
             if len(valid) == 0:
@@ -213,3 +213,21 @@ class ForecastCalibration:
                 lo[:, 0], hi[:, 0] = history[float(c)]
             bands[float(c)] = (center + width * lo, center + width * hi)
         return bands
+
+
+def residual_spread(forecaster, W, X_fut, steps):
+    """Residual normaliser of the calibrated bands, shape (1, B, len(steps), k).
+
+    The Monte-Carlo spread with the estimator's ``interval="conformal_mc"``,
+    else the network's unit of scale in data units (per window: its base
+    for zero-base/last-value scaling, the fitted std for ``"standard"``).
+    """
+    if forecaster._spread_mode == "conformal_mc":
+        paths = forecaster._forecast(W, X_fut, steps, n_samples=forecaster._n_paths())
+        return paths.std(axis=0)[None]
+    k = forecaster._window.n_targets
+    _, context = forecaster.scaler_.windows(W)
+    unit = forecaster.scaler_.spread(np.ones((len(W), k)), context, range(k))
+    window = forecaster._window  # a global scaler is affine: its slope maps a spread
+    unit = np.abs(window.unscale_y(unit) - window.unscale_y(np.zeros_like(unit)))
+    return np.broadcast_to(unit[None, :, None, :], (1, len(W), len(steps), k))

@@ -8,6 +8,7 @@ forecasts (:mod:`._rolling`) live in their own modules.
 from __future__ import annotations
 
 import numbers
+from statistics import NormalDist
 from functools import partial
 
 import numpy as np
@@ -24,13 +25,12 @@ from .._validation import (
     check_positive_int,
     int_at_least,
 )
-from ._calibration import ForecastCalibration
+from ._calibration import ForecastCalibration, residual_spread
 from ._rolling import rolling_forecast, rolling_windows
-from ._rows import _as_frame, _float_values, _positive_steps
+from ._rows import as_frame, float_values, positive_steps
 from ._strategies import STRATEGIES, make_strategy
 from ._window import SeriesWindow
 
-__all__ = ["RNNForecaster"]
 
 
 class RNNForecaster(BaseForecaster):
@@ -43,15 +43,12 @@ class RNNForecaster(BaseForecaster):
     values of ``y``. The multi-step ``strategy`` (one class each, more can be
     added with :func:`~skrnn.forecasting.register_strategy`):
 
-    ``"recursive"`` (:class:`~skrnn.forecasting.RecursiveStrategy`)
-        One network predicts one step ahead (all ``y`` columns at once); the
-        forecast is fed back into the window. Any ``fh`` at predict time.
-    ``"direct"`` (:class:`~skrnn.forecasting.DirectStrategy`)
-        One network per distinct step of ``fh``, each predicting ``h`` steps
-        ahead from the same window. ``fh`` must be given in ``fit``.
-    ``"mimo"`` (:class:`~skrnn.forecasting.MIMOStrategy`)
-        One network with ``max(fh) * n_columns(y)`` outputs for steps
-        ``1 .. max(fh)``. ``fh`` must be given in ``fit``.
+    ``"recursive"`` (one network, one step ahead, fed back; any ``fh``),
+    ``"direct"`` (one network per step of ``fh``) and ``"mimo"`` (one
+    network, all steps at once); see
+    :class:`~skrnn.forecasting.RecursiveStrategy`,
+    :class:`~skrnn.forecasting.DirectStrategy` and
+    :class:`~skrnn.forecasting.MIMOStrategy`.
 
     Exogenous ``X``: its columns are extra channels of each window, so only
     values up to the window's last time step are read. ``"recursive"`` needs
@@ -60,10 +57,12 @@ class RNNForecaster(BaseForecaster):
     ``"mimo"`` read past ``X`` only and ignore a future ``X``.
 
     Probabilistic forecasts (:meth:`predict_interval`,
-    :meth:`predict_quantiles`, :meth:`predict_var`) come from Monte-Carlo
-    dropout: dropout stays on at inference and ``estimator.n_samples`` paths
-    are drawn in one batched call per step (recursive paths feed their own
-    sampled values back, so the uncertainty accumulates over the horizon).
+    :meth:`predict_quantiles`, :meth:`predict_var`) are calibrated per step
+    on the origins the networks held out (the estimator's
+    ``calibration_fraction``) and adapt online in :meth:`update` and
+    :meth:`predict_rolling` (see :mod:`skrnn.forecasting._calibration`);
+    with the estimator's ``interval="mc"``, the raw Monte-Carlo dropout
+    paths' quantiles.
 
     :meth:`update` appends new observations and moves the window; the network
     is never retrained (``update_params`` is ignored). To refit periodically,
@@ -212,35 +211,26 @@ class RNNForecaster(BaseForecaster):
         self.n_channels_ = window.n_channels
         self.scaler_ = make_window_scaler(self.normalize, Z)
         strategy = make_strategy(self.strategy)
-        steps = _positive_steps(fh, self.cutoff, self.strategy) if strategy.needs_fh else None
+        steps = positive_steps(fh, self.cutoff, self.strategy) if strategy.needs_fh else None
         fit_one = partial(_fit_network, est, scaler=self.scaler_, n_targets=k,
                           random_state=self.random_state)
         strategy.fit([(Z, ys)], window.window_len, steps, fit_one)
         self._window, self._strategy = window, strategy
         self.estimators_, self.horizons_ = strategy.estimators_, strategy.horizons_
-        self.calibration_ = _calibration_tail(est, Z, _float_values(y, "y"), window.window_len)
+        self.calibration_ = _calibration_tail(est, Z, float_values(y, "y"), window.window_len)
         self._spread_mode = getattr(est, "interval", None)
         return self
 
     def _update(self, y, X=None, update_params=True):
         """Append new observations and move the window; ``update_params`` is ignored.
 
-        With calibrated intervals, the one-step forecasts of the new values
-        (from the old cutoff and each new row but the last) are scored first,
-        and the adaptive one-step quantiles move with their hits and misses.
+        The one-step forecasts of the new values are scored first: the
+        adaptive quantiles of calibrated bands move with their hits and misses.
         """
-        if self.calibration_ is not None and len(y) and self._tracks_one_step():
+        if self.calibration_ is not None and len(y) and _tracks_one_step(self):
             _observe(self, y, X)
         self._window.update(y, X)
         return self
-
-    def _tracks_one_step(self):
-        """Whether one-step forecasts exist to adapt the bands with."""
-        try:
-            self._strategy.check_steps(np.array([1]))
-        except ValueError:
-            return False
-        return True
 
     def _check_steps(self, steps):
         """Raise if ``steps`` (relative, ndarray of int) can not be forecast; return them."""
@@ -265,27 +255,11 @@ class RNNForecaster(BaseForecaster):
 
     def _n_paths(self):
         """Monte-Carlo paths per forecast: the estimator's ``n_samples`` (100 if it has none)."""
-        n = getattr(self.estimators_[0], "n_samples", None)
-        return 100 if n is None else int(n)
+        return int(getattr(self.estimators_[0], "n_samples", None) or 100)
 
     def _samples(self, fh, X):
         """Monte-Carlo paths (n_samples, len(fh), k) and the absolute index of ``fh``."""
         return self._from_cutoff(fh, X, self._n_paths())
-
-    def _spread(self, W, X_fut, steps):
-        """Residual normaliser of the calibrated bands, shape (1, B, len(steps), k).
-
-        The Monte-Carlo spread with the estimator's ``interval="conformal_mc"``,
-        else the network's unit of scale in data units (per window: its base
-        for zero-base/last-value scaling, the fitted std for ``"standard"``).
-        """
-        if self._spread_mode == "conformal_mc":
-            return self._forecast(W, X_fut, steps, n_samples=self._n_paths()).std(axis=0)[None]
-        k = self._window.n_targets
-        _, context = self.scaler_.windows(W)
-        unit = self.scaler_.spread(np.ones((len(W), k)), context, range(k))
-        unit = np.abs(self._window.unscale_y(unit) - self._window.unscale_y(np.zeros_like(unit)))
-        return np.broadcast_to(unit[None, :, None, :], (1, len(W), len(steps), k))
 
     def predict_samples(self, fh=None, X=None, n_samples=None):
         """Monte-Carlo dropout sample paths, shape ``(n_samples, len(fh), n_columns(y))``.
@@ -310,7 +284,7 @@ class RNNForecaster(BaseForecaster):
         self.check_is_fitted()
         _check_single_series(self, "predict_samples")
         fh = self._check_fh(fh)
-        X_inner = None if X is None else _as_frame(X)
+        X_inner = None if X is None else as_frame(X)
         if n_samples is None:
             return self._samples(fh, X_inner)[0]
         n = check_positive_int(n_samples, "n_samples")
@@ -337,13 +311,7 @@ class RNNForecaster(BaseForecaster):
         ``2 * 1.645``; with ``interval="mc"`` (or ``cov=True``, which needs the
         joint paths) the variance of the Monte-Carlo sample paths.
         """
-        if self.calibration_ is None or cov:
-            samples, index = self._samples(fh, X)
-            return _var_frame(samples, index, self._window.y_columns, cov)
-        band = self._predict_interval(fh, X, [0.9]).to_numpy()
-        std = (band[:, 1::2] - band[:, 0::2]) / (2 * 1.6448536269514722)
-        index = fh.to_absolute_index(self.cutoff)
-        return pd.DataFrame(std ** 2, index=index, columns=self._window.y_columns)
+        return _variance(self, fh, X, cov)
 
     def _forecast(self, W, X_fut, steps, n_samples=None):
         """Forecasts (n_paths, B, len(steps), k) in the data's units from scaled windows.
@@ -364,12 +332,10 @@ class RNNForecaster(BaseForecaster):
                         adapt=True):
         """Forecasts from many origins in one batched pass, without refitting.
 
-        Equivalent to ``predict(fh)``, then ``update(y.iloc[[i]],
-        update_params=False)`` and ``predict(fh)`` for every row ``i`` of
-        ``y`` -- the loop sktime's ``update_predict`` and ``evaluate`` run --
-        but every origin's window is cut at once with stride tricks and each
-        forecast step is one batched network call. The forecaster itself is
-        not changed.
+        The loop ``predict(fh)``, ``update(y.iloc[[i]], update_params=False)``
+        over the rows of ``y`` (what sktime's ``update_predict`` runs), with
+        all windows cut at once and one batched network call per step. The
+        forecaster itself is not changed.
 
         Parameters
         ----------
@@ -388,22 +354,18 @@ class RNNForecaster(BaseForecaster):
             If given, Monte-Carlo dropout samples are returned instead of
             point forecasts.
         coverage : float or list of float, optional
-            If given, also the calibrated intervals at every origin, adapted
-            online as the origins move forward: the one-step band of each
-            origin uses the quantiles tracked from the hits and misses of
-            the earlier origins' one-step forecasts (whose values are in
-            ``y``), and longer steps are stretched by the same ratio.
+            Also return calibrated intervals at every origin, adapted online:
+            each origin's bands use the quantiles tracked from the hits and
+            misses of the earlier origins' one-step forecasts.
         adapt : bool, default=True
-            With ``False``, every origin uses the static calibration (and
-            the adaptation reached by :meth:`update` so far).
+            ``False``: the static calibration at every origin.
 
         Returns
         -------
         forecasts : pd.DataFrame
-            Row index ``(cutoff, time)``, columns those of ``y``: the forecast
-            made at ``cutoff`` for ``time``. With ``n_samples``, an ndarray of
-            shape ``(n_samples, n_origins, len(fh), n_columns(y))`` and the
-            origins as a second return value.
+            Row index ``(cutoff, time)``, columns those of ``y``. With
+            ``n_samples``: an ndarray ``(n_samples, n_origins, len(fh),
+            n_columns(y))`` and the origins.
         intervals : pd.DataFrame
             Only with ``coverage``: same rows, columns ``(variable, coverage,
             "lower"/"upper")`` as :meth:`predict_interval`.
@@ -420,21 +382,7 @@ class RNNForecaster(BaseForecaster):
 
         One per strategy; each network has 2 units and trains 1 epoch.
         """
-        from sklearn.preprocessing import StandardScaler
-
-        from ..estimators import GRURegressor, LSTMRegressor, SimpleRNNRegressor
-
-        # interval="mc": sktime's test series (a few dozen points) are too short
-        # to calibrate the bands its checks ask for (up to 99 %)
-        tiny = dict(units=2, epochs=1, batch_size=64, early_stopping=None,
-                    validation_fraction=0.0, n_samples=8, random_state=0, interval="mc")
-        return [
-            {"estimator": LSTMRegressor(**tiny), "window_len": 3, "strategy": "recursive"},
-            {"estimator": GRURegressor(**tiny), "window_len": 2, "strategy": "direct",
-             "normalize": "zero_base", "random_state": 1},
-            {"estimator": SimpleRNNRegressor(**tiny), "window_len": 3, "strategy": "mimo",
-             "scaler": StandardScaler()},
-        ]
+        return _test_params()
 
 
 def _estimator_for(estimator, n_targets, normalize):
@@ -598,7 +546,7 @@ def _quantiles(forecaster, fh, X, groups, columns):
     W, X_fut = forecaster._window.last_window(X, steps, forecaster.cutoff,
                                               forecaster._strategy.reads_future_X)
     center = forecaster._forecast(W, X_fut, steps)[0]  # (1, S, k)
-    spread = forecaster._spread(W, X_fut, steps)[0]
+    spread = residual_spread(forecaster, W, X_fut, steps)[0]
     index = fh.to_absolute_index(forecaster.cutoff)
     parts = [cal.quantiles(steps, center, spread, np.asarray(levels), coverage=c)[0]
              for c, levels in groups]  # each (S, k, n_levels)
@@ -609,16 +557,16 @@ def _quantiles(forecaster, fh, X, groups, columns):
 
 def _observe(forecaster, y, X):
     """Score the one-step forecasts of the new rows ``y`` and move the trackers."""
-    y_new = _as_frame(y)
+    y_new = as_frame(y)
     # sktime moves the cutoff before _update: the old one is the window's last time
     origins = [forecaster._window.y_hist.index[-1], *list(y_new.index[:-1])]
     head = y_new.iloc[:-1]
     X_head = None if X is None else X
     center = rolling_forecast(forecaster, head, X_head, fh=1, origins=origins).to_numpy()
     W = rolling_windows(forecaster, head, X_head, origins=origins)[0]
-    spread = forecaster._spread(W, None, np.array([1]))[0, :, 0]  # (T, k)
+    spread = residual_spread(forecaster, W, None, np.array([1]))[0, :, 0]  # (T, k)
     forecaster.calibration_.calibrate(forecaster, [1])
-    forecaster.calibration_.observe(center, spread, _float_values(y_new, "y"))
+    forecaster.calibration_.observe(center, spread, float_values(y_new, "y"))
 
 
 def _rolling_intervals(forecaster, y, X, fh, origins, coverage, adapt):
@@ -632,7 +580,7 @@ def _rolling_intervals(forecaster, y, X, fh, origins, coverage, adapt):
     steps = np.unique(np.atleast_1d(np.asarray(fh, dtype=int)))
     H = int(steps.max())
     # the one-step forecasts drive the adaptation, where the strategy makes them
-    every = np.union1d([1], steps) if forecaster._tracks_one_step() else steps
+    every = np.union1d([1], steps) if _tracks_one_step(forecaster) else steps
     point = rolling_forecast(forecaster, y, X, fh=every, origins=origins)
     W, cutoffs = rolling_windows(forecaster, y, X, origins=origins)[:2]
     T, k = len(cutoffs), forecaster._window.n_targets
@@ -640,11 +588,11 @@ def _rolling_intervals(forecaster, y, X, fh, origins, coverage, adapt):
     X_fut = None
     if forecaster._spread_mode == "conformal_mc" and forecaster._strategy.reads_future_X:
         X_fut = rolling_windows(forecaster, y, X, origins=origins, future_steps=H)[2]
-    spread = forecaster._spread(W, X_fut, every)[0]
-    y_all = pd.concat([forecaster._window.y_hist, _as_frame(y).set_axis(
+    spread = residual_spread(forecaster, W, X_fut, every)[0]
+    y_all = pd.concat([forecaster._window.y_hist, as_frame(y).set_axis(
         forecaster._window.y_columns, axis=1)])
     nxt = y_all.index.get_indexer(cutoffs) + 1
-    values = _float_values(y_all, "y")
+    values = float_values(y_all, "y")
     actual = np.where((nxt < len(values))[:, None], values[np.minimum(nxt, len(values) - 1)], np.nan)
     if not adapt:
         actual = np.full_like(actual, np.nan)  # no score observed: the quantiles stay put
@@ -662,3 +610,42 @@ def _rolling_intervals(forecaster, y, X, fh, origins, coverage, adapt):
     intervals = pd.DataFrame(np.column_stack(blocks), index=point.index,
                              columns=pd.MultiIndex.from_tuples(cols))
     return point, intervals
+
+
+def _tracks_one_step(forecaster):
+    """Whether one-step forecasts exist to adapt the bands with."""
+    try:
+        forecaster._strategy.check_steps(np.array([1]))
+    except ValueError:
+        return False
+    return True
+
+
+def _variance(forecaster, fh, X, cov):
+    """See :meth:`RNNForecaster._predict_var`."""
+    if forecaster.calibration_ is None or cov:
+        samples, index = forecaster._samples(fh, X)
+        return _var_frame(samples, index, forecaster._window.y_columns, cov)
+    band = forecaster._predict_interval(fh, X, [0.9]).to_numpy()
+    std = (band[:, 1::2] - band[:, 0::2]) / (2 * NormalDist().inv_cdf(0.95))
+    index = fh.to_absolute_index(forecaster.cutoff)
+    return pd.DataFrame(std ** 2, index=index, columns=forecaster._window.y_columns)
+
+
+def _test_params():
+    """See :meth:`RNNForecaster.get_test_params`."""
+    from sklearn.preprocessing import StandardScaler
+
+    from ..estimators import GRURegressor, LSTMRegressor, SimpleRNNRegressor
+
+    # interval="mc": sktime's test series (a few dozen points) are too short
+    # to calibrate the bands its checks ask for (up to 99 %)
+    tiny = dict(units=2, epochs=1, batch_size=64, early_stopping=None,
+                validation_fraction=0.0, n_samples=8, random_state=0, interval="mc")
+    return [
+        {"estimator": LSTMRegressor(**tiny), "window_len": 3, "strategy": "recursive"},
+        {"estimator": GRURegressor(**tiny), "window_len": 2, "strategy": "direct",
+         "normalize": "zero_base", "random_state": 1},
+        {"estimator": SimpleRNNRegressor(**tiny), "window_len": 3, "strategy": "mimo",
+         "scaler": StandardScaler()},
+    ]

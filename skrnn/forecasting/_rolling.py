@@ -13,7 +13,7 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from .._validation import strictly_after
 from ..preprocessing import windows_of
-from ._rows import _append, _as_frame, _check_columns, _cutoff_index, _float_values, _rows_at
+from ._rows import append_rows, as_frame, check_columns, cutoff_index, float_values, rows_at
 
 
 def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
@@ -39,7 +39,7 @@ def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
         The window's rows of ``y`` followed by ``y``.
     """
     window = forecaster._window
-    y_new = _as_frame(y)
+    y_new = as_frame(y)
     if len(y_new.columns) != len(window.y_columns):
         raise ValueError(
             f"y has columns {list(y_new.columns)}, but the forecaster was fitted "
@@ -52,15 +52,15 @@ def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
             f"after the cutoff {window.y_hist.index[-1]!r}."
         )
     y_all = pd.concat([window.y_hist, y_new])
-    Z = window.scale_y(_float_values(y_all, "y"))
+    Z = window.scale_y(float_values(y_all, "y"))
     X_src = None
     if window.X_columns is not None:
         X_src = window.X_hist
         if X is not None:
-            X_new = _as_frame(X)
-            X_src = _append(window.X_hist,
-                            X_new[_check_columns(X_new, window.X_columns, "predict_rolling")])
-        Xp = _rows_at(X_src, None, y_all.index, None, window.X_columns, what="the windows")
+            X_new = as_frame(X)
+            X_src = append_rows(window.X_hist,
+                            X_new[check_columns(X_new, window.X_columns, "predict_rolling")])
+        Xp = rows_at(X_src, None, y_all.index, None, window.X_columns, what="the windows")
         Z = np.hstack([Z, window.scale_X(Xp)])
     L = window.window_len
     W = windows_of(Z, L)  # one window per origin: the cutoff and every row of y
@@ -82,7 +82,7 @@ def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
                 f"after every origin; X ends at {X_src.index[-1]!r}. Pass X that "
                 "extends further, or drop the last origins."
             )
-        X_fut = window.scale_X(_float_values(X_src, "X"))[need]
+        X_fut = window.scale_X(float_values(X_src, "X"))[need]
     return W, cutoffs, X_fut, y_all
 
 
@@ -133,5 +133,5 @@ def _times_after(index, cutoffs, steps, cutoff):
             c = cutoffs[i // len(steps)]
             h = int(steps[i % len(steps)])
             fh = ForecastingHorizon([h], is_relative=True, freq=getattr(cutoff, "freq", None))
-            times[i] = fh.to_absolute_index(_cutoff_index(c, cutoff))[0]
+            times[i] = fh.to_absolute_index(cutoff_index(c, cutoff))[0]
     return pd.Index(times)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .._validation import check_finite
 
-def _float_values(frame, what):
+def float_values(frame, what):
     """The values of ``frame`` as a float array; raises if not numeric or finite."""
     try:
         values = frame.to_numpy(dtype=float)
@@ -25,7 +25,7 @@ def _float_values(frame, what):
     return values
 
 
-def _as_frame(obj):
+def as_frame(obj):
     """``obj`` (Series, DataFrame or array) as a new DataFrame."""
     if isinstance(obj, pd.Series):
         return obj.to_frame(name=0 if obj.name is None else obj.name)
@@ -35,7 +35,7 @@ def _as_frame(obj):
     return pd.DataFrame(arr.reshape(len(arr), -1))
 
 
-def _append(old, new):
+def append_rows(old, new):
     """``old`` then ``new`` rows, sorted by time; ``new`` wins on equal times."""
     if new is None or len(new) == 0:
         return old
@@ -46,7 +46,7 @@ def _append(old, new):
     return both.sort_index()
 
 
-def _check_columns(X, columns, method):
+def check_columns(X, columns, method):
     """``columns`` as a list; raises if ``X`` lacks any of them."""
     missing = [c for c in columns if c not in X.columns]
     if missing:
@@ -57,7 +57,7 @@ def _check_columns(X, columns, method):
     return list(columns)
 
 
-def _rows_at(stored, X, times, cutoff, columns, what):
+def rows_at(stored, X, times, cutoff, columns, what):
     """Rows of exogenous data at ``times``: stored rows, then the predict-time X.
 
     Times up to the cutoff come from the data seen in fit/update; later times
@@ -66,10 +66,10 @@ def _rows_at(stored, X, times, cutoff, columns, what):
     """
     src = stored
     if X is not None and len(X):
-        Xn = X[_check_columns(X, columns, "predict")]
+        Xn = X[check_columns(X, columns, "predict")]
         if cutoff is not None:
-            Xn = Xn.loc[_after_mask(Xn.index, cutoff)]
-        src = _append(stored, Xn)
+            Xn = Xn.loc[after_mask(Xn.index, cutoff)]
+        src = append_rows(stored, Xn)
     if src is None:
         src = pd.DataFrame(columns=columns)
     pos = src.index.get_indexer(times)
@@ -89,16 +89,16 @@ def _rows_at(stored, X, times, cutoff, columns, what):
             f"X has no rows for {len(missing)} time(s) of {what}: {shown}. The forecaster "
             "was fitted with exogenous X, so pass X to update() together with y."
         )
-    return _float_values(src.iloc[pos], "X")
+    return float_values(src.iloc[pos], "X")
 
 
-def _after_mask(index, cutoff):
+def after_mask(index, cutoff):
     """Boolean mask of the labels of ``index`` after ``cutoff``."""
     c = cutoff[0] if isinstance(cutoff, pd.Index) else cutoff
     return np.asarray(index > c)
 
 
-def _cutoff_index(label, like):
+def cutoff_index(label, like):
     """A one-element index holding ``label``, typed like the forecaster's cutoff."""
     idx = pd.Index([label])
     freq = getattr(like, "freq", None)
@@ -109,7 +109,7 @@ def _cutoff_index(label, like):
     return idx
 
 
-def _positive_steps(fh, cutoff, strategy):
+def positive_steps(fh, cutoff, strategy):
     """The sorted distinct relative steps of ``fh`` given to fit; all must be >= 1."""
     if fh is None:
         raise ValueError(

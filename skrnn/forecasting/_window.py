@@ -12,7 +12,7 @@ import numpy as np
 from sklearn.base import clone
 from sktime.forecasting.base import ForecastingHorizon
 
-from ._rows import _append, _check_columns, _float_values, _rows_at
+from ._rows import append_rows, check_columns, float_values, rows_at
 
 
 class SeriesWindow:
@@ -67,13 +67,13 @@ class SeriesWindow:
         """
         self.y_columns = y.columns
         self.n_targets = y.shape[1]
-        yv = _float_values(y, "y")
+        yv = float_values(y, "y")
         Xv = None
         self.X_columns = None
         X_in = X
         if X is not None and X.shape[1] > 0:
             X = X.loc[y.index] if not X.index.equals(y.index) else X
-            Xv = _float_values(X, "X")
+            Xv = float_values(X, "X")
             self.X_columns = X.columns
         self.n_channels = self.n_targets + (0 if Xv is None else Xv.shape[1])
         # global scaling, fitted on the training series only
@@ -102,13 +102,13 @@ class SeriesWindow:
         X : pd.DataFrame or None
             New rows of ``X``; needed when ``X`` was seen in fit.
         """
-        y_all = _append(self.y_hist, y)
+        y_all = append_rows(self.y_hist, y)
         self.y_hist = y_all.iloc[-self.window_len:].copy()
         if self.X_columns is not None:
             if X is None or X.shape[1] == 0:
                 X_all = self.X_hist
             else:
-                X_all = _append(self.X_hist, X[_check_columns(X, self.X_columns, "update")])
+                X_all = append_rows(self.X_hist, X[check_columns(X, self.X_columns, "update")])
             self.X_hist = X_all.loc[X_all.index >= self.y_hist.index[0]].copy()
 
     def scale_y(self, v):
@@ -150,11 +150,11 @@ class SeriesWindow:
             Scaled; ``None`` without ``X``, without ``future_X`` or for
             one step ahead.
         """
-        ys = self.scale_y(_float_values(self.y_hist, "y"))
+        ys = self.scale_y(float_values(self.y_hist, "y"))
         if self.X_columns is None:
             return ys[None], None
         times = self.y_hist.index
-        X_past = _rows_at(self.X_hist, X, times, cutoff, self.X_columns, what="the window")
+        X_past = rows_at(self.X_hist, X, times, cutoff, self.X_columns, what="the window")
         W = np.hstack([ys, self.scale_X(X_past)])[None]
         H = int(steps.max())
         if not future_X or H == 1:
@@ -162,6 +162,6 @@ class SeriesWindow:
         future = ForecastingHorizon(np.arange(1, H), is_relative=True,
                                     freq=getattr(cutoff, "freq", None))
         ftimes = future.to_absolute_index(cutoff)
-        X_fut = _rows_at(self.X_hist, X, ftimes, cutoff, self.X_columns,
+        X_fut = rows_at(self.X_hist, X, ftimes, cutoff, self.X_columns,
                          what=f"recursive steps 2..{H}")
         return W, self.scale_X(X_fut)[None]
