@@ -118,6 +118,12 @@ class IntervalMixin(CentralIntervalMixin):
                 "coverage, or use interval='mc' for the raw (uncalibrated) Monte-Carlo band.")
 
     def _calibration(self):
+        fitted = getattr(self, "interval_fit_", self.interval)
+        if fitted != self.interval:
+            raise ValueError(
+                f"{type(self).__name__} was calibrated with interval={fitted!r} in fit; "
+                f"interval={self.interval!r} needs its own calibration: refit, or set "
+                "interval='mc' for the raw Monte-Carlo band (no refit needed).")
         cal = getattr(self, "calibration_", None)
         if cal is None:
             raise ValueError(

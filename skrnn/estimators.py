@@ -339,7 +339,7 @@ class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstim
             verbose=self.verbose, callbacks=callbacks, validation_data=validation)
         # calibrate on the held-out tail, or on the validation tail when none is held out
         cal = slice(n - n_cal, n) if n_cal else slice(n_train, n_train + n_val)
-        self.calibration_ = None
+        self.calibration_, self.interval_fit_ = None, self.interval
         if cal.stop > cal.start:
             self.calibration_ = self._calibrate(*self._scale_windows(X_raw[cal]), y[cal])
         self.n_epochs_ = len(self.history_.get("loss", []))

@@ -23,8 +23,16 @@ alone about 8); --quick (16 units, 3 epochs, one seed) well under a minute.
 The report folder gets report.md (tables and figures), results.csv,
 results.json (every row, configuration, seed, package versions) and PNGs.
 
+The benchmark part (not among the defaults, about 30 minutes) fits every model
+once on the first 80% of the ETH, BTC, USD/PLN and a synthetic series and
+forecasts each later value one step ahead: networks next to naive, ridge and
+AutoETS, with the coverage of their 90% bands. With --csv FILE --target COLUMN
+it benchmarks that column alone (the CSV rules of 'skrnn forecast').
+
 examples:
   skrnn study --quick
+  skrnn study benchmark --quick
+  skrnn study benchmark --csv prices.csv --target close
   skrnn study --parts features ablation --out eth-report
   skrnn study --parts all --seed 1
 """
@@ -34,6 +42,13 @@ _COLUMNS = {"rank": "rank", "experiment": "experiment", "model": "model",
             "mse_mean": "MSE_mean", "mse_std": "MSE_sd", "mse": "MSE",
             "rmse": "RMSE", "mae": "MAE", "r2": "R2", "mape": "MAPE%", "mse_zb": "MSE_zb",
             "train_time_s": "train_s", "epochs": "epochs"}
+
+
+#: The same for the benchmark part.
+_BENCHMARK_COLUMNS = {"experiment": "series", "model": "model", "mse": "MSE",
+                      "mse_to_naive": "MSE/naive", "mse_to_ridge": "MSE/ridge", "mae": "MAE",
+                      "mape": "MAPE%", "coverage": "coverage", "width_to_rw": "width/RW",
+                      "train_time_s": "fit_s"}
 
 
 def add_parser(subparsers):
@@ -62,6 +77,11 @@ def add_parser(subparsers):
                        help="report folder (default: skrnn-report)")
     study.add_argument("--quick", action="store_true",
                        help="small model (16 units), 3 epochs: a fast smoke run")
+    study.add_argument("--csv", metavar="FILE",
+                       help="benchmark part: a CSV file whose --target column is benchmarked "
+                            "instead of the bundled series")
+    study.add_argument("--target", metavar="COLUMN",
+                       help="benchmark part: the column of --csv to forecast")
     return study
 
 
@@ -70,9 +90,14 @@ def run(args, argv) -> int:
     from ..study import Progress, StudyConfig, _check_out_dir, resolve_parts, run_study
 
     require_matplotlib("study")
-    parts = resolve_parts(args.part + (args.parts or []))
+    named = args.part + (args.parts or [])
+    if args.csv is not None and not named:
+        named = ["benchmark"]  # a CSV is only read by the benchmark part
+    parts = resolve_parts(named)
+    _check_benchmark_csv(args, parts)
     config = StudyConfig.from_options(quick=args.quick, epochs=args.epochs, window_len=args.window,
-                                      units=args.units, seed=args.seed)
+                                      units=args.units, seed=args.seed,
+                                      benchmark_csv=args.csv, benchmark_target=args.target)
     _check_out_dir(args.out, create=False)  # before TensorFlow loads: fail fast
     quiet_tensorflow()
     progress = Progress()
@@ -86,6 +111,7 @@ def run(args, argv) -> int:
             continue
         print(f"\n== {name}", file=out)
         cols = dict(_COLUMNS, delta_mse="dMSE") if name == "ablation" else _COLUMNS
+        cols = _BENCHMARK_COLUMNS if name == "benchmark" else cols
         show = table[[c for c in cols if c in table.columns and table[c].notna().any()]]
         show = show.rename(columns=cols)
         print(show.to_string(index=False, float_format=lambda v: f"{v:.6g}", na_rep=""), file=out)
@@ -97,3 +123,20 @@ def run(args, argv) -> int:
             print(f"{PROG}: error: {msg}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_benchmark_csv(args, parts):
+    """``--csv`` and ``--target`` go together, with the benchmark part; the file is read now."""
+    from ._csv import read_forecast_csv
+    from ._main import CLIError
+
+    if args.csv is None and args.target is None:
+        return
+    if args.csv is None or args.target is None:
+        raise CLIError("--csv FILE and --target COLUMN go together (the benchmark part's own "
+                       "series); give both")
+    if "benchmark" not in parts:
+        raise CLIError("--csv is read by the benchmark part only: run "
+                       f"'skrnn study benchmark --csv {args.csv} --target {args.target}'")
+    # fail before TensorFlow loads; the part reads the file again
+    read_forecast_csv(args.csv, args.target, window_len=args.window or 10)

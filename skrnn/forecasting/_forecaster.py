@@ -557,9 +557,12 @@ def _quantiles(forecaster, fh, X, groups, columns):
 
 def _observe(forecaster, y, X):
     """Score the one-step forecasts of the new rows ``y`` and move the trackers."""
+    last = forecaster._window.y_hist.index[-1]  # sktime moved the cutoff before _update
     y_new = as_frame(y)
-    # sktime moves the cutoff before _update: the old one is the window's last time
-    origins = [forecaster._window.y_hist.index[-1], *list(y_new.index[:-1])]
+    y_new = y_new.loc[np.asarray(y_new.index > last)]  # evaluate() passes all rows seen so far
+    if not len(y_new):
+        return
+    origins = [last, *list(y_new.index[:-1])]
     head = y_new.iloc[:-1]
     X_head = None if X is None else X
     center = rolling_forecast(forecaster, head, X_head, fh=1, origins=origins).to_numpy()

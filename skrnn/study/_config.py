@@ -20,6 +20,8 @@ PARTS: dict[str, str] = {
     "btc": "the same study on Bitcoin, historical features (task 4)",
     "search": "GridSearchCV + TimeSeriesSplit over window, units and dropout (E)",
     "multistep": "multi-step forecasts, 7 and 30 days ahead (task 2)",
+    "benchmark": "one-step forecasts of ETH, BTC, USD/PLN and a synthetic series (or --csv): "
+                 "networks vs naive, ridge and AutoETS, with 90% band coverage",
 }
 
 #: Parts run when none are given (about 8 minutes on 2 CPU cores).
@@ -107,6 +109,11 @@ class StudyConfig:
     epochs_given : bool, default=False
         Whether ``epochs`` was chosen by the user (passed on to the
         ``multistep`` part, which otherwise uses its own default).
+    benchmark_csv : str or None, default=None
+        A CSV file for the ``benchmark`` part (read as ``skrnn forecast``
+        reads its file); the part then benchmarks that series alone.
+    benchmark_target : str or None, default=None
+        The column of ``benchmark_csv`` to forecast.
     """
 
     window_len: int = 10
@@ -132,6 +139,8 @@ class StudyConfig:
     search_splits: int = 3
     quick: bool = False
     epochs_given: bool = False
+    benchmark_csv: str | None = None
+    benchmark_target: str | None = None
 
     # what each field accepts; the estimators check the fields passed on to
     # them unchanged (early stopping, learning rate, ...) when they are built
@@ -159,6 +168,8 @@ class StudyConfig:
         "search_splits": [int_at_least(2)],
         "quick": "no_validation",
         "epochs_given": "no_validation",
+        "benchmark_csv": [str, None],
+        "benchmark_target": [str, None],
     }
 
     @classmethod

@@ -479,6 +479,13 @@ def part_multistep(study):
     return table
 
 
+def part_benchmark(study):
+    """One-step forecasts of several series: networks vs naive, ridge and AutoETS (:mod:`._benchmark`)."""
+    from ._benchmark import benchmark_part
+
+    return benchmark_part(study)
+
+
 def _seed_note(config):
     """The note under a table whose networks were trained with several seeds."""
     seeds = ", ".join(str(config.seed + i) for i in range(config.n_seeds))
@@ -517,4 +524,5 @@ RUNNERS = {
     "btc": part_btc,
     "search": part_search,
     "multistep": part_multistep,
+    "benchmark": part_benchmark,
 }

@@ -327,6 +327,7 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
         "btc": "Bitcoin (task 4)",
         "search": "Grid search with TimeSeriesSplit (E)",
         "multistep": "Multi-step forecasts (task 2)",
+        "benchmark": "Benchmark: one-step forecasts of several series, networks vs simple models",
     }
     for i, name in enumerate(names, 1):
         lines += [f"## {i}. {titles[name]}", ""]
@@ -354,6 +355,10 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
                           markdown_table(cov, fmt)]
             else:
                 lines.append(markdown_table(table.drop(columns=["part"], errors="ignore")))
+        elif name == "benchmark":
+            from ._benchmark import benchmark_markdown
+
+            lines += benchmark_markdown(result)
         else:
             drop = ("delta_mse",) if name != "ablation" else ()
             lines.append(_display_table(table, drop=drop))
