@@ -64,7 +64,7 @@ def _figure_doc(func):
     return func
 
 
-def _pyplot():
+def load_pyplot():
     """Import pyplot lazily, choosing Agg when there is no display."""
     try:
         import matplotlib
@@ -84,7 +84,7 @@ def _pyplot():
     return plt
 
 
-def _label_axes(ax, title, /, xlabel=None, ylabel=None, **legend):
+def label_axes(ax, title, /, xlabel=None, ylabel=None, **legend):
     """The common dress of an axes: title, axis labels, a light grid and the legend.
 
     ``legend`` goes to ``ax.legend`` (default ``loc="best"``; its ``title`` is
@@ -99,18 +99,18 @@ def _label_axes(ax, title, /, xlabel=None, ylabel=None, **legend):
     ax.legend(**{"loc": "best", **legend})
 
 
-def _finish(fig, path):
+def save_figure(fig, path):
     """Lay the figure out; with ``path``, save it (110 dpi) and close it."""
     fig.tight_layout()
     if path is not None:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=_DPI, format=path.suffix[1:] or "png")
-        _pyplot().close(fig)
+        load_pyplot().close(fig)
     return fig
 
 
-def _x(index):
+def x_values(index):
     """An index matplotlib can plot: tz-aware dates become wall-clock dates."""
     if isinstance(index, pd.DatetimeIndex) and index.tz is not None:
         return index.tz_localize(None)
@@ -181,7 +181,7 @@ def plot_split(series, split_date, path=None, title="Train / test split"):
     >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     ['train (7)', 'test (3)', 'split 2020-01-08']
     """
-    plt = _pyplot()
+    plt = load_pyplot()
     series = _series(series, "series")
     split = pd.Timestamp(split_date)
     index = series.index
@@ -196,13 +196,13 @@ def plot_split(series, split_date, path=None, title="Train / test split"):
     train = series.loc[index < split]
     test = series.loc[index >= split]
     fig, ax = plt.subplots(figsize=(11, 4.5))
-    ax.plot(_x(train.index), train.to_numpy(), color="tab:blue", lw=1.2, label=f"train ({len(train)})")
-    ax.plot(_x(test.index), test.to_numpy(), color="tab:orange", lw=1.2, label=f"test ({len(test)})")
+    ax.plot(x_values(train.index), train.to_numpy(), color="tab:blue", lw=1.2, label=f"train ({len(train)})")
+    ax.plot(x_values(test.index), test.to_numpy(), color="tab:orange", lw=1.2, label=f"test ({len(test)})")
     xsplit = split.tz_localize(None) if split.tzinfo is not None else split
     ax.axvline(xsplit, color="black", ls="--", lw=1, label=f"split {split.date()}")
-    _label_axes(ax, title, index.name or "date", series.name if series.name is not None else "value")
+    label_axes(ax, title, index.name or "date", series.name if series.name is not None else "value")
     _date_axis(fig, index)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 @_figure_doc
@@ -234,20 +234,20 @@ def plot_predictions(actual, predicted, path=None, title="Actual vs predicted", 
     >>> len(fig.axes[0].get_lines())
     3
     """
-    plt = _pyplot()
+    plt = load_pyplot()
     actual = _series(actual, "actual")
     if isinstance(predicted, (pd.Series, pd.DataFrame)):
         predicted = {"predicted": predicted}
     if not predicted:
         raise ValueError("predicted is empty; pass {label: series}.")
     fig, ax = plt.subplots(figsize=(11, 4.5))
-    ax.plot(_x(actual.index), actual.to_numpy(), color="black", lw=1.5, label="actual")
+    ax.plot(x_values(actual.index), actual.to_numpy(), color="black", lw=1.5, label="actual")
     for label, pred in predicted.items():
         pred = _series(pred, f"predicted[{label!r}]")
-        ax.plot(_x(pred.index), pred.to_numpy(), lw=1.1, label=str(label))
-    _label_axes(ax, title, ylabel=ylabel)
+        ax.plot(x_values(pred.index), pred.to_numpy(), lw=1.1, label=str(label))
+    label_axes(ax, title, ylabel=ylabel)
     _date_axis(fig, actual.index)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 @_figure_doc
@@ -280,7 +280,7 @@ def plot_history(histories, path=None, title="Training history", logy=False):
     >>> [line.get_label() for line in fig.axes[0].get_lines()]
     ['lstm loss', 'lstm val_loss']
     """
-    plt = _pyplot()
+    plt = load_pyplot()
     if not histories:
         raise ValueError("histories is empty; pass {label: {'loss': [...]}}.")
     fig, ax = plt.subplots(figsize=(8, 4.5))
@@ -302,8 +302,8 @@ def plot_history(histories, path=None, title="Training history", logy=False):
                     label=f"{label} val_loss")
     if logy:
         ax.set_yscale("log")
-    _label_axes(ax, title, "epoch", "loss")
-    return _finish(fig, path)
+    label_axes(ax, title, "epoch", "loss")
+    return save_figure(fig, path)
 
 
 @_figure_doc
@@ -338,13 +338,13 @@ def plot_errors(actual, predicted, top=5, path=None, title="Absolute error over 
     >>> [t.get_text() for t in fig.axes[0].texts]
     ['2021-01-02\\n3']
     """
-    plt = _pyplot()
+    plt = load_pyplot()
     if isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 0:
         raise ValueError(f"top must be an integer >= 0, got {top!r}.")
     actual, predicted = _align(_series(actual, "actual"), _series(predicted, "predicted"), "predicted")
     error = (predicted - actual).abs()
     fig, ax = plt.subplots(figsize=(11, 4.5))
-    x = _x(error.index)
+    x = x_values(error.index)
     ax.plot(x, error.to_numpy(), color="tab:red", lw=1.0, label="absolute error")
     worst = error.dropna().nlargest(top)
     if len(worst):
@@ -355,9 +355,9 @@ def plot_errors(actual, predicted, top=5, path=None, title="Absolute error over 
             name = label.strftime("%Y-%m-%d") if isinstance(label, pd.Timestamp) else str(label)
             ax.annotate(f"{name}\n{value:.4g}", (xi, value), textcoords="offset points",
                         xytext=(0, 6), ha="center", fontsize=8)
-    _label_axes(ax, title, ylabel=ylabel)
+    label_axes(ax, title, ylabel=ylabel)
     _date_axis(fig, error.index)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 @_figure_doc
@@ -396,7 +396,7 @@ def plot_interval(actual, median, lower, upper, coverage=None, path=None,
     >>> fig.axes[0].get_title()
     'Forecast interval (empirical coverage 100.0%)'
     """
-    plt = _pyplot()
+    plt = load_pyplot()
     median = _series(median, "median")
     lower = _series(lower, "lower")
     upper = _series(upper, "upper")
@@ -415,13 +415,13 @@ def plot_interval(actual, median, lower, upper, coverage=None, path=None,
     if coverage is not None and not (isinstance(coverage, (float, int, np.floating)) and 0 < coverage < 1):
         raise ValueError(f"coverage must be a number in (0, 1), got {coverage!r}.")
     fig, ax = plt.subplots(figsize=(11, 4.5))
-    x = _x(median.index)
+    x = x_values(median.index)
     band = "interval" if coverage is None else f"{100 * coverage:g}% interval"
     ax.fill_between(x, lo, hi, color="tab:blue", alpha=0.25, lw=0, label=band)
     ax.plot(x, median.to_numpy(), color="tab:blue", lw=1.3, label="median")
     if actual is not None:
         actual = _series(actual, "actual")
-        ax.plot(_x(actual.index), actual.to_numpy(), color="black", lw=1.2, label="actual")
+        ax.plot(x_values(actual.index), actual.to_numpy(), color="black", lw=1.2, label="actual")
         common = actual.index.intersection(median.index)
         if len(common):
             a = actual.loc[common].to_numpy(dtype=float)
@@ -429,9 +429,9 @@ def plot_interval(actual, median, lower, upper, coverage=None, path=None,
                 a <= upper.loc[common].to_numpy(dtype=float)
             )
             title = f"{title} (empirical coverage {100 * inside.mean():.1f}%)"
-    _label_axes(ax, title, ylabel=ylabel)
+    label_axes(ax, title, ylabel=ylabel)
     _date_axis(fig, median.index)
-    return _finish(fig, path)
+    return save_figure(fig, path)
 
 
 @_figure_doc
@@ -464,7 +464,7 @@ def plot_horizon_errors(table, path=None, ylabel="MSE", title="Error by forecast
     >>> len(plot_horizon_errors(table).axes[0].get_lines())
     2
     """
-    plt = _pyplot()
+    plt = load_pyplot()
     if not isinstance(table, pd.DataFrame) or table.empty:
         raise ValueError(
             "table must be a non-empty DataFrame (index: horizon, columns: "
@@ -476,5 +476,5 @@ def plot_horizon_errors(table, path=None, ylabel="MSE", title="Error by forecast
         ax.plot(x, table[column].to_numpy(dtype=float), marker="o", lw=1.5, label=str(column))
     if np.issubdtype(np.asarray(x).dtype, np.integer) and len(x) <= 30:
         ax.set_xticks(x)
-    _label_axes(ax, title, table.index.name or "horizon", ylabel, title=table.columns.name)
-    return _finish(fig, path)
+    label_axes(ax, title, table.index.name or "horizon", ylabel, title=table.columns.name)
+    return save_figure(fig, path)

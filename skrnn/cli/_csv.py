@@ -299,7 +299,7 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
             first_dup = frame.index[dup][0]
             lines = [_line(p) for p in np.flatnonzero(frame.index == first_dup)][:3]
             raise CLIError(
-                f"duplicated date {_fmt_date(first_dup)} in column {date_col!r} (lines "
+                f"duplicated date {format_date(first_dup)} in column {date_col!r} (lines "
                 f"{', '.join(map(str, lines))} of {path}); {int(dup.sum())} rows share a date. "
                 "Keep one row per date (aggregate or drop the duplicates)."
             )
@@ -333,7 +333,7 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
         if gaps:
             longest = max(gaps, key=lambda g: g[1] - g[0])
             say(f"{len(gaps)} gap(s) in time longer than the usual step ({_fmt_step(step)}), the "
-                f"longest {_fmt_date(longest[0])} -> {_fmt_date(longest[1])}; the model treats "
+                f"longest {format_date(longest[0])} -> {format_date(longest[1])}; the model treats "
                 "rows as consecutive steps")
     # size
     need = min_rows(window_len, horizon)
@@ -351,7 +351,7 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
                         date_column=date_col, path=path, notes=notes, step=step)
 
 
-def _fmt_date(ts):
+def format_date(ts):
     if isinstance(ts, pd.Timestamp):
         if ts == ts.normalize():
             return ts.strftime("%Y-%m-%d")

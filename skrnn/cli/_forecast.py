@@ -34,7 +34,7 @@ import sys
 import numpy as np
 import pandas as pd
 
-from ._csv import (DEFAULT_CALIBRATION_FRACTION, MIN_CALIBRATION, ForecastData, _fmt_date,
+from ._csv import (DEFAULT_CALIBRATION_FRACTION, MIN_CALIBRATION, ForecastData, format_date,
                    calibration_fraction, read_forecast_csv)
 from ._main import PROG, CLIError, Formatter, int_at_least, quiet_tensorflow, require_matplotlib
 
@@ -111,11 +111,11 @@ def add_parser(subparsers):
 
 def run(args, argv) -> int:
     """Check the file and the output folder, then train, print and write (0)."""
-    from ..study import Progress, _check_out_dir
+    from ..study import Progress, check_out_dir
 
     require_matplotlib("forecast")
     progress = Progress()
-    _check_out_dir(args.out, "output folder", create=False)  # fail fast
+    check_out_dir(args.out, "output folder", create=False)  # fail fast
     data = read_forecast_csv(args.file, args.target, date=args.date, horizon=args.horizon,
                              window_len=args.window)
     for text in data.notes:  # only once the file passed every check
@@ -179,7 +179,7 @@ def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epoc
         ``final`` (the LSTM refit on all rows).
     """
     from ..plotting import plot_history, plot_predictions
-    from ..study import (StudyConfig, _check_out_dir, fit_evaluate, lab_regressor, linear_baseline,
+    from ..study import (StudyConfig, check_out_dir, fit_evaluate, lab_regressor, linear_baseline,
                          naive_run, prepare_data)
     from ..study._baselines import band_summary, random_walk_band
 
@@ -187,7 +187,7 @@ def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epoc
     if not isinstance(data, ForecastData):
         data = read_forecast_csv(data, target, date=date, horizon=horizon, window_len=window_len,
                                  note=note)
-    out = _check_out_dir(out_dir, "output folder")
+    out = check_out_dir(out_dir, "output folder")
     config = StudyConfig.from_options(quick=quick, seed=seed, window_len=window_len, epochs=epochs,
                                       units=units)
     frame, target = data.frame, data.target
@@ -231,7 +231,7 @@ def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epoc
     # predictions file
     dates = prepared.test_dates
     predictions = pd.DataFrame({
-        "date": [_fmt_date(d) for d in dates] if isinstance(dates, pd.DatetimeIndex) else list(dates),
+        "date": [format_date(d) for d in dates] if isinstance(dates, pd.DatetimeIndex) else list(dates),
         "actual": prepared.y_test, "predicted": lstm.predicted.to_numpy(),
         "lower_90": lower, "upper_90": upper,
         "naive": prepared.naive_test,
@@ -260,7 +260,7 @@ def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epoc
     values = frame[target].to_numpy(dtype=float)
     next_rw = random_walk_band(values, values[-1:], _COVERAGE, horizon)
     next_date = _next_date(frame.index, data.step, horizon)
-    nxt = {"date": _fmt_date(next_date) if next_date is not None else None, "horizon": horizon,
+    nxt = {"date": format_date(next_date) if next_date is not None else None, "horizon": horizon,
            "last_value": float(values[-1]), "value": next_value, "lower": next_lower,
            "upper": next_upper, "rw_lower": float(next_rw[0][0]), "rw_upper": float(next_rw[1][0]),
            "n_rows": len(frame)}
@@ -326,7 +326,7 @@ def _print_summary(stdout, data, prepared, metrics, result, horizon, window_len,
     """The data, the model, the metrics table, the bands and the next value, for the terminal."""
     frame = data.frame
     idx = frame.index
-    span = f"{_fmt_date(idx[0])} .. {_fmt_date(idx[-1])}"
+    span = f"{format_date(idx[0])} .. {format_date(idx[-1])}"
     cal = result["calibration"]
     print(f"skrnn forecast: {data.path}, target {data.target!r}, {len(frame)} rows ({span}), "
           f"{len(data.features)} feature(s): {', '.join(data.features)}", file=stdout)
@@ -334,9 +334,9 @@ def _print_summary(stdout, data, prepared, metrics, result, horizon, window_len,
           f"{window_len}, horizon {horizon}, up to {config.epochs} epochs, seed {config.seed}; 90% "
           f"interval calibrated on the last {cal['windows']} training windows "
           f"(calibration_fraction {cal['fraction']:g})", file=stdout)
-    print(f"train: {len(prepared.W_train)} windows (targets {_fmt_date(prepared.train_dates[0])} .. "
-          f"{_fmt_date(prepared.train_dates[-1])}); test: {len(prepared.y_test)} targets "
-          f"({_fmt_date(prepared.test_dates[0])} .. {_fmt_date(prepared.test_dates[-1])})",
+    print(f"train: {len(prepared.W_train)} windows (targets {format_date(prepared.train_dates[0])} .. "
+          f"{format_date(prepared.train_dates[-1])}); test: {len(prepared.y_test)} targets "
+          f"({format_date(prepared.test_dates[0])} .. {format_date(prepared.test_dates[-1])})",
           file=stdout)
     print("", file=stdout)
     show = metrics.copy()

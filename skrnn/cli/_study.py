@@ -87,7 +87,7 @@ def add_parser(subparsers):
 
 def run(args, argv) -> int:
     """Run the study parts; print each table and the report path (0, or 1 if a part failed)."""
-    from ..study import Progress, StudyConfig, _check_out_dir, resolve_parts, run_study
+    from ..study import Progress, StudyConfig, check_out_dir, resolve_parts, run_study
 
     require_matplotlib("study")
     named = args.part + (args.parts or [])
@@ -98,7 +98,7 @@ def run(args, argv) -> int:
     config = StudyConfig.from_options(quick=args.quick, epochs=args.epochs, window_len=args.window,
                                       units=args.units, seed=args.seed,
                                       benchmark_csv=args.csv, benchmark_target=args.target)
-    _check_out_dir(args.out, create=False)  # before TensorFlow loads: fail fast
+    check_out_dir(args.out, create=False)  # before TensorFlow loads: fail fast
     quiet_tensorflow()
     progress = Progress()
     progress.message(f"skrnn study: parts {', '.join(parts)} -> {args.out}/"

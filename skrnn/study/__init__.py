@@ -61,7 +61,7 @@ from ._models import (ModelRun, PreparedData, fit_evaluate, lab_regressor, linea
 from ._multistep import multistep_study
 from ._progress import Progress
 from ._report import StudyResult
-from ._report import _check_out_dir as _check_out_dir  # the command line checks its folders
+from ._report import check_out_dir as check_out_dir  # the command line checks its folders
 from ._tables import markdown_table
 
 __all__ = [

@@ -549,13 +549,13 @@ def _slug(name):
 
 def plot_coverage(res: SeriesResult, coverage, path):
     """Rolling empirical coverage of the 90 % bands over the test period."""
-    from ..plotting import _finish, _label_axes, _pyplot, _x
+    from ..plotting import save_figure, label_axes, load_pyplot, x_values
 
-    plt = _pyplot()
+    plt = load_pyplot()
     y = res.actual
     w = int(min(60, max(10, res.n_test // 5)))
     fig, ax = plt.subplots(figsize=(11, 4.5))
-    x = _x(res.dates) if isinstance(res.dates, pd.DatetimeIndex) else np.asarray(res.dates)
+    x = x_values(res.dates) if isinstance(res.dates, pd.DatetimeIndex) else np.asarray(res.dates)
     curves = [(m.name, m.hits(y)) for m in res.models if m.preds and m.hits(y) is not None]
     curves.append(("random walk", (y >= res.rw_lower) & (y <= res.rw_upper)))
     styles = {"random walk": {"color": "black", "ls": "--"}, ETS: {"color": "tab:gray"}}
@@ -565,10 +565,10 @@ def plot_coverage(res: SeriesResult, coverage, path):
                 **styles.get(name, {}))
     ax.axhline(coverage, color="tab:red", lw=0.9, ls=":", label=f"nominal {coverage:.0%}")
     ax.set_ylim(max(0.0, ax.get_ylim()[0]), 1.02)
-    _label_axes(ax, f"{res.series.name}: coverage of the {coverage:.0%} one-step bands, "
+    label_axes(ax, f"{res.series.name}: coverage of the {coverage:.0%} one-step bands, "
                     f"rolling over {w} test points (overall in brackets)",
                 ylabel="share of values inside", loc="lower left", fontsize=8)
-    _finish(fig, path)
+    save_figure(fig, path)
     return path
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ._config import _MODEL_NAMES
 from ._models import ModelRun, fit_evaluate, lab_regressor, linear_baseline, naive_run, prepare_data
-from ._tables import _rank_table
+from ._tables import rank_table
 
 
 class _Study:
@@ -135,7 +135,7 @@ class _Study:
 
     def finish_table(self, part, rows, naive_mse):
         """Rank ``rows`` by MSE (against the naive MSE) and keep them as the part's table."""
-        return self.keep(part, _rank_table(rows, naive_mse))
+        return self.keep(part, rank_table(rows, naive_mse))
 
     def keep(self, part, table):
         """Store ``table`` as the part's table and its rows for ``results.csv``."""

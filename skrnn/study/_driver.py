@@ -12,7 +12,7 @@ from ._config import PARTS, StudyConfig, resolve_parts
 from ._context import _Study
 from ._parts import RUNNERS, _PartUnavailable
 from ._progress import Progress
-from ._report import StudyResult, _check_out_dir, _write_outputs
+from ._report import StudyResult, check_out_dir, write_outputs
 from ._tables import _RESULT_COLUMNS
 
 
@@ -60,7 +60,7 @@ def run_study(parts=None, *, config: StudyConfig | None = None, out_dir="skrnn-r
     """
     names = resolve_parts(parts)
     config = (config or StudyConfig()).check_params()
-    out = _check_out_dir(out_dir) if out_dir is not None else None
+    out = check_out_dir(out_dir) if out_dir is not None else None
     if out is None:
         import tempfile
 
@@ -104,7 +104,7 @@ def run_study(parts=None, *, config: StudyConfig | None = None, out_dir="skrnn-r
     if out is not None:
         if log_lines:
             (out / "errors.log").write_text("\n".join(log_lines))
-        _write_outputs(result, study, names, argv)
+        write_outputs(result, study, names, argv)
     if tmp is not None:
         tmp.cleanup()
     return result

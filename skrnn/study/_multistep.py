@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..plotting import _finish, _label_axes, _pyplot
+from ..plotting import save_figure, label_axes, load_pyplot
 
 HORIZON = 30
 #: Horizons at which the fans' coverage is reported.
@@ -203,7 +203,7 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     coverage_table = pd.DataFrame(rows).set_index("horizon")
     coverage_table.to_csv(out_dir / "multistep_coverage.csv")
 
-    plt = _pyplot()
+    plt = load_pyplot()
     figures = [
         _plot_errors(plt, table, out_dir / "multistep_errors.png"),
     ]
@@ -249,9 +249,9 @@ def _plot_errors(plt, table, path):
             style = "--" if strategy == "naive" else "-"
             ax.plot(s.index, s.to_numpy(), style, marker="o", ms=3, lw=1.5,
                     color=_COLORS.get(strategy), label=strategy)
-        _label_axes(ax, f"{metric.upper()} against horizon", "horizon [days]", label)
+        label_axes(ax, f"{metric.upper()} against horizon", "horizon [days]", label)
     fig.suptitle("Multi-step ETH close forecasts, rolling origins over the test period")
-    _finish(fig, path)
+    save_figure(fig, path)
     return path
 
 
@@ -274,7 +274,7 @@ def _plot_fans(plt, fans, close, context, dates, n_train, h, path):
         title = (f"{strategy}: {h}-day forecast from {dates[n_train - 1]:%Y-%m-%d} "
                  f"({100 * np.mean(inside):.0f}% of actual prices inside)"
                  if hasattr(dates[n_train - 1], "strftime") else f"{strategy}: {h}-step forecast")
-        _label_axes(ax, title, ylabel="close [USD]", loc="upper left", fontsize=8)
+        label_axes(ax, title, ylabel="close [USD]", loc="upper left", fontsize=8)
     fig.autofmt_xdate()
-    _finish(fig, path)
+    save_figure(fig, path)
     return path

@@ -17,7 +17,7 @@ import pandas as pd
 from ._config import _ALL, _MODEL_NAMES, _TARGET, FEATURE_COMBINATIONS
 from ._progress import _CountingLogger
 from ._models import ModelRun, PreparedData, lab_regressor, regression_metrics
-from ._tables import _result_order, _row
+from ._tables import result_order, result_row
 
 
 def part_features(study):
@@ -31,11 +31,11 @@ def part_features(study):
     for name, groups in FEATURE_COMBINATIONS.items():
         cols = feature_columns(groups)
         runs[name] = study.run("features", name, frame, cols, "lstm")
-        rows.append(_row("features", runs[name], study.seeds("features")))
-        rows.append(_row("features", study.run("features", name, frame, cols, "linear"),
+        rows.append(result_row("features", runs[name], study.seeds("features")))
+        rows.append(result_row("features", study.run("features", name, frame, cols, "linear"),
                          study.seeds("features")))
     naive = study.run("features", "close[t]", frame, ["close"], "naive")
-    rows.append(_row("features", naive, study.seeds("features")))
+    rows.append(result_row("features", naive, study.seeds("features")))
     table = study.finish_table("features", rows, naive.metrics["mse"])
     if study.seeds("features"):
         study.note("features", _seed_note(study.config))
@@ -160,7 +160,7 @@ def _interval_table(study, best_name, best, naive, last):
 def _plot_band(plot_interval, actual, center, lower, upper, coverage, path, title, extra,
                center_label=None):
     """``plot_interval`` of one band, with further bands drawn as dashed lines."""
-    from ..plotting import _finish, _x
+    from ..plotting import save_figure, x_values
 
     fig = plot_interval(actual, center, lower, upper, coverage=coverage, title=title)
     ax = fig.axes[0]
@@ -169,10 +169,10 @@ def _plot_band(plot_interval, actual, center, lower, upper, coverage, path, titl
             if line.get_label() == "median":
                 line.set_label(center_label)
     for (label, (lo, hi)), color in zip(extra.items(), ("tab:orange", "tab:green", "tab:red")):
-        ax.plot(_x(lo.index), lo.to_numpy(), linestyle="--", lw=0.9, color=color, label=label)
-        ax.plot(_x(hi.index), hi.to_numpy(), linestyle="--", lw=0.9, color=color)
+        ax.plot(x_values(lo.index), lo.to_numpy(), linestyle="--", lw=0.9, color=color, label=label)
+        ax.plot(x_values(hi.index), hi.to_numpy(), linestyle="--", lw=0.9, color=color)
     ax.legend(loc="best")
-    _finish(fig, path)
+    save_figure(fig, path)
 
 
 def part_ablation(study):
@@ -193,12 +193,12 @@ def part_ablation(study):
     naive = study.run("ablation", "close[t]", frame, ["close"], "naive")
     seeds = study.seeds("ablation")
     key = "mse_mean" if seeds else "mse"
-    rows = [_row("ablation", runs[name], seeds) for name in sets]
-    rows += [_row("ablation", lins[name], seeds) for name in sets]
+    rows = [result_row("ablation", runs[name], seeds) for name in sets]
+    rows += [result_row("ablation", lins[name], seeds) for name in sets]
     full = {r["model"]: r[key] for r in rows if r["experiment"] == _ALL}
     for r in rows:
         r["delta_mse"] = r[key] - full[r["model"]]
-    rows.append(_row("ablation", naive, seeds))
+    rows.append(result_row("ablation", naive, seeds))
     table = pd.DataFrame(rows)
     table["mse_vs_naive"] = table[key] / naive.metrics["mse"] - 1
     # rank the dropped groups by how much the LSTM's MSE grows without them
@@ -209,7 +209,7 @@ def part_ablation(study):
     table["rank"] = np.nan
     dropped = (table["model"] == "LSTM") & table["experiment"].str.startswith("without ")
     table.loc[dropped, "rank"] = np.arange(1, dropped.sum() + 1)
-    table = study.keep("ablation", _result_order(table))
+    table = study.keep("ablation", result_order(table))
     study.note("ablation", f"ΔMSE = {'mean ' if seeds else ''}MSE without the group - "
                            f"{'mean ' if seeds else ''}MSE with all three groups (same model "
                            "type); a positive ΔMSE means the group helped. Rows are ranked by the "
@@ -235,10 +235,10 @@ def part_architectures(study):
     cols = feature_columns(FEATURE_COMBINATIONS[name])
     runs = {kind: study.run("architectures", name, frame, cols, kind)
             for kind in ("lstm", "gru", "bilstm", "stacked")}
-    rows = [_row("architectures", r) for r in runs.values()]
-    rows.append(_row("architectures", study.run("architectures", name, frame, cols, "linear")))
+    rows = [result_row("architectures", r) for r in runs.values()]
+    rows.append(result_row("architectures", study.run("architectures", name, frame, cols, "linear")))
     naive = study.run("architectures", "close[t]", frame, ["close"], "naive")
-    rows.append(_row("architectures", naive))
+    rows.append(result_row("architectures", naive))
     table = study.finish_table("architectures", rows, naive.metrics["mse"])
     actual = runs["lstm"].actual
     study.zoom("architectures", actual, {r.model: r.predicted for r in runs.values()}, naive,
@@ -266,12 +266,12 @@ def part_indicators(study):
         name = f"{base_name}+indicators"
         runs[base_name] = plain
         runs[name] = study.run("indicators", name, frame, cols, "lstm", ti, "indicators")
-        rows += [_row("indicators", plain), _row("indicators", runs[name]),
-                 _row("indicators", study.run("indicators", base_name, frame, cols, "linear")),
-                 _row("indicators", study.run("indicators", name, frame, cols, "linear", ti,
+        rows += [result_row("indicators", plain), result_row("indicators", runs[name]),
+                 result_row("indicators", study.run("indicators", base_name, frame, cols, "linear")),
+                 result_row("indicators", study.run("indicators", name, frame, cols, "linear", ti,
                                               "indicators"))]
     naive = study.run("indicators", "close[t]", frame, ["close"], "naive")
-    rows.append(_row("indicators", naive))
+    rows.append(result_row("indicators", naive))
     table = study.finish_table("indicators", rows, naive.metrics["mse"])
     actual = runs["historical"].actual
     study.zoom("indicators", actual, {k: r.predicted for k, r in runs.items()}, naive,
@@ -295,12 +295,12 @@ def part_crossasset(study):
         name = f"{base_name}+btc"
         runs[base_name] = study.run("crossasset", base_name, frame, cols, "lstm")
         runs[name] = study.run("crossasset", name, frame, cols + ["btc_close"], "lstm")
-        rows += [_row("crossasset", runs[base_name]), _row("crossasset", runs[name]),
-                 _row("crossasset", study.run("crossasset", base_name, frame, cols, "linear")),
-                 _row("crossasset", study.run("crossasset", name, frame, cols + ["btc_close"],
+        rows += [result_row("crossasset", runs[base_name]), result_row("crossasset", runs[name]),
+                 result_row("crossasset", study.run("crossasset", base_name, frame, cols, "linear")),
+                 result_row("crossasset", study.run("crossasset", name, frame, cols + ["btc_close"],
                                               "linear"))]
     naive = study.run("crossasset", "close[t]", frame, ["close"], "naive")
-    rows.append(_row("crossasset", naive))
+    rows.append(result_row("crossasset", naive))
     table = study.finish_table("crossasset", rows, naive.metrics["mse"])
     # correlation of the two assets on the training part (levels and daily log returns)
     split = runs["historical"].data.split_date
@@ -341,9 +341,9 @@ def _btc_tables(study, frame, cols):
     from ..plotting import plot_history, plot_predictions, plot_split
 
     lstm = study.run("btc", "historical", frame, cols, "lstm")
-    rows = [_row("btc", lstm), _row("btc", study.run("btc", "historical", frame, cols, "linear"))]
+    rows = [result_row("btc", lstm), result_row("btc", study.run("btc", "historical", frame, cols, "linear"))]
     naive = study.run("btc", "close[t]", frame, ["close"], "naive")
-    rows.append(_row("btc", naive))
+    rows.append(result_row("btc", naive))
     table = study.finish_table("btc", rows, naive.metrics["mse"])
     plot_split(frame[_TARGET], lstm.data.split_date, path=study.figure("btc", "btc_split.png"),
                title="BTC close: chronological 80/20 split")
@@ -408,11 +408,11 @@ def part_search(study):
         n_params=int(best.named_steps["rnn"].model_.count_params()),
     )
     study.runs[("search", best_run.experiment, best_run.model)] = best_run
-    lab_row = _row("search", lab)
+    lab_row = result_row("search", lab)
     lab_row["experiment"] = f"{name} (lab: window={cfg.window_len}, units={cfg.units}, dropout={cfg.dropout})"
     naive = study.run("search", "close[t]", frame, ["close"], "naive")
-    rows = [_row("search", best_run), lab_row,
-            _row("search", study.run("search", name, frame, cols, "linear")), _row("search", naive)]
+    rows = [result_row("search", best_run), lab_row,
+            result_row("search", study.run("search", name, frame, cols, "linear")), result_row("search", naive)]
     table = study.finish_table("search", rows, naive.metrics["mse"])
     cv = pd.DataFrame(search.cv_results_)
     keep = [c for c in cv.columns if c.startswith("param_")]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import _MODEL_NAMES, StudyConfig, StudyError
-from ._tables import _display_table, markdown_table
+from ._tables import display_table, markdown_table
 
 if TYPE_CHECKING:
     from ._context import _Study
@@ -55,7 +55,7 @@ class StudyResult:
     data_info: dict
 
 
-def _check_out_dir(out_dir, what="report folder", create=True) -> Path:
+def check_out_dir(out_dir, what="report folder", create=True) -> Path:
     """Check that ``out_dir`` can be written (and create it), or raise StudyError.
 
     With ``create=False`` nothing is created: the folder, or its nearest
@@ -127,7 +127,7 @@ def _records(df: pd.DataFrame) -> list:
     return _json_safe(df.to_dict("records"))
 
 
-def _write_outputs(result: StudyResult, study: _Study, names, argv):
+def write_outputs(result: StudyResult, study: _Study, names, argv):
     out = result.out_dir
     result.results.to_csv(out / "results.csv", index=False)
     payload = {
@@ -361,7 +361,7 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
             lines += benchmark_markdown(result)
         else:
             drop = ("delta_mse",) if name != "ablation" else ()
-            lines.append(_display_table(table, drop=drop))
+            lines.append(display_table(table, drop=drop))
             lines += ["", _verdict(table)]
             noise = _noise_note(result, name)
             if noise:

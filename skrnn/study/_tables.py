@@ -40,7 +40,7 @@ _FORMATS = {
 }
 
 
-def _row(part, run: ModelRun, seeds=False, **extra) -> dict:
+def result_row(part, run: ModelRun, seeds=False, **extra) -> dict:
     row = {
         "part": part, "experiment": run.experiment, "model": run.model,
         "features": ",".join(run.columns), "n_features": len(run.columns),
@@ -62,16 +62,16 @@ def _row(part, run: ModelRun, seeds=False, **extra) -> dict:
     return row
 
 
-def _rank_table(rows: list[dict], naive_mse: float) -> pd.DataFrame:
+def rank_table(rows: list[dict], naive_mse: float) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     by = "mse_mean" if "mse_mean" in table.columns else "mse"
     table["mse_vs_naive"] = table[by] / naive_mse - 1.0
     table = table.sort_values(by, kind="stable").reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
-    return _result_order(table)
+    return result_order(table)
 
 
-def _result_order(table: pd.DataFrame) -> pd.DataFrame:
+def result_order(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` with the columns of :data:`_RESULT_COLUMNS` it has (and ``delta_mse``), in order."""
     return table.reindex(columns=[c for c in _RESULT_COLUMNS if c in table.columns or c == "delta_mse"])
 
@@ -125,7 +125,7 @@ def markdown_table(df: pd.DataFrame, formats: dict | None = None, columns: dict 
     return "\n".join(lines)
 
 
-def _display_table(table: pd.DataFrame, drop=()) -> str:
+def display_table(table: pd.DataFrame, drop=()) -> str:
     cols = {k: v for k, v in _DISPLAY.items() if k in table.columns and k not in drop
             and not table[k].isna().all()}
     return markdown_table(table, _FORMATS, cols)
