@@ -94,6 +94,7 @@ def test_baselines_follow_the_study_protocol():
     assert rows[RIDGE]["mse"] == pytest.approx(ridge.metrics["mse"], rel=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # sktime's remember_data notice
 def test_autoets_forecasts_from_every_origin():
     """The first forecast is sktime's from the cutoff; later ones move with the data."""
     pytest.importorskip("statsforecast")
@@ -131,7 +132,6 @@ def test_too_short_a_series_is_one_clear_error():
                         networks=False)
 
 
-@pytest.mark.slow
 def test_network_beats_ridge_on_the_synthetic_series():
     """A small LSTM learns the logistic map's parabola; ridge on the windows cannot."""
     cfg = StudyConfig.quick_config(units=16, epochs=10, epochs_given=True, learning_rate=0.01,

@@ -17,8 +17,9 @@ epochs of batch 32, early stopping (patience 10, best weights restored) and
 the learning rate x0.75 every 10 epochs. The networks of the features and
 ablation parts are trained with 3 seeds (--seed, --seed + 1, --seed + 2) and
 ranked by their mean test MSE, so seed noise is visible. The default parts
-take about 8 minutes on 2 CPU cores, --parts all about 20 (the grid search
-alone about 8); --quick (16 units, 3 epochs, one seed) well under a minute.
+take about 8 minutes on 2 CPU cores, --parts all about 50 (the benchmark
+alone about 30, the grid search about 8); --quick (16 units, 3 epochs, one
+seed) well under a minute.
 
 The report folder gets report.md (tables and figures), results.csv,
 results.json (every row, configuration, seed, package versions) and PNGs.

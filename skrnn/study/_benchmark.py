@@ -549,7 +549,7 @@ def _slug(name):
 
 def plot_coverage(res: SeriesResult, coverage, path):
     """Rolling empirical coverage of the 90 % bands over the test period."""
-    from ..plotting import save_figure, label_axes, load_pyplot, x_values
+    from ..plotting import label_axes, load_pyplot, save_figure, x_values
 
     plt = load_pyplot()
     y = res.actual
@@ -623,17 +623,25 @@ def benchmark_markdown(result) -> list[str]:
 
 
 def losses_text(table, coverage=0.9) -> str:
-    """One paragraph: where the networks lose to naive, to ridge, and where their bands lose."""
+    """One paragraph: where the networks lose to naive, to ridge, and where their bands lose.
+
+    A band under-covers when its coverage is more than two binomial standard
+    errors below ``coverage``; it is wider when its median width rounds above
+    the random walk's.
+    """
     nets = table[~table["model"].isin([NAIVE, RIDGE, ETS])]
+    ridges = table[table["model"] == RIDGE].set_index("experiment")
     parts = []
     for series, group in nets.groupby("experiment", sort=False):
         group = group.dropna(subset=["mse"])
         if group.empty:
             continue
+        n_test = float(group["n_test"].iloc[0])
+        slack = 2 * np.sqrt(coverage * (1 - coverage) / max(n_test, 1))
         worse_naive = group[group["mse_to_naive"] > 1]
         worse_ridge = group[group["mse_to_ridge"] > 1]
-        low = group[group["coverage"] < coverage - 0.05]
-        wide = group[group["width_to_rw"] > 1]
+        low = group[group["coverage"] < coverage - slack]
+        wide = group[group["width_to_rw"].round(2) > 1]
         said = []
 
         def names(g, key):
@@ -655,12 +663,16 @@ def losses_text(table, coverage=0.9) -> str:
                 f"{m} are {w:.2f}x" for m, w in zip(wide["model"], wide["width_to_rw"]))
                 + " the random walk's width")
         if said:
-            parts.append(f"**{series}**: " + "; ".join(said) + ".")
+            text = f"**{series}**: " + "; ".join(said) + "."
         else:
             best = group.sort_values("mse").iloc[0]
-            parts.append(f"**{series}**: no network loses; the best, {best['model']}, has "
-                         f"MSE x{best['mse_to_naive']:.2f} naive's and x{best['mse_to_ridge']:.2f} "
-                         "ridge's.")
+            text = (f"**{series}**: no network loses; the best, {best['model']}, has "
+                    f"{best['mse_to_naive']:.3g} times naive's MSE and "
+                    f"{best['mse_to_ridge']:.3g} times ridge's.")
+        if series in ridges.index and ridges.loc[series, "mse_to_naive"] > 1.5:
+            text += (f" Ridge itself has {ridges.loc[series, 'mse_to_naive']:.2f} times naive's "
+                     "MSE here, so beating it says little.")
+        parts.append(text)
     if not parts:
         return ""
     return "**Where the networks lose.** " + " ".join(parts)
