@@ -1,7 +1,9 @@
 """``skrnn forecast``: the lab's zero-base LSTM on a user's CSV file.
 
 The file is read and checked by :func:`~skrnn.cli.read_forecast_csv` (every
-problem is one :class:`~skrnn.cli.CLIError`); :func:`run_forecast` trains the
+problem is one :class:`~skrnn.cli.CLIError`; how files are read, and the
+``--sep``, ``--decimal``, ``--encoding``, ``--date-format`` and ``--fill``
+options: docs/forecast-csv.md); :func:`run_forecast` trains the
 LSTM, a ridge regression and the naive forecast on the first 80 % of the rows
 and scores them on the last 20 %, then refits the same LSTM configuration on
 all rows and forecasts the value ``horizon`` steps after the last row.
@@ -34,8 +36,8 @@ import sys
 import numpy as np
 import pandas as pd
 
-from ._csv import (DEFAULT_CALIBRATION_FRACTION, MIN_CALIBRATION, ForecastData, format_date,
-                   calibration_fraction, read_forecast_csv)
+from ._csv import (DEFAULT_CALIBRATION_FRACTION, FILL_MODES, MIN_CALIBRATION, ForecastData,
+                   calibration_fraction, format_date, read_forecast_csv)
 from ._main import PROG, CLIError, Formatter, int_at_least, quiet_tensorflow, require_matplotlib
 
 _EPILOG = """\
@@ -44,7 +46,38 @@ column when it holds dates) becomes the time index: rows are sorted by it
 (with a note), duplicated or unparsable dates are errors, gaps in time are
 reported. All other numeric columns are features, the target first; text
 columns are ignored. Missing feature values are filled forward (then
-backward); a missing target value is an error.
+backward); a missing target value is an error unless --fill is given.
+
+Reading the file (each choice is printed as a note; see docs/forecast-csv.md):
+  encoding    UTF-8 with or without byte-order mark; otherwise windows-1250,
+              then ISO-8859-1 (the first in which the --target name is found)
+  separator   the one of , ; tab | in the header line (csv.Sniffer decides
+              when the header holds several); an Excel "sep=;" line is obeyed
+  decimal     ',' when more numbers read 12,5 than 12.5, else '.'
+  line ends   LF, CRLF or CR
+  dates       ISO 8601, YYYYMMDD, day-first 31.01.2023, month-first
+              01/31/2023, other forms pandas recognises, and unix times in
+              s, ms, us or ns (after 1973-03-03), in the first column too
+Ambiguous dates: 8-digit integers that are calendar dates are YYYYMMDD,
+never epoch seconds. When no day is above 12, dates with dots (01.02.2023)
+are day-first; with / or - the command stops and asks for --date-format.
+A numeric first column is read as dates only when it is sorted or named
+like a date (date, time, timestamp, epoch, ...).
+
+Non-data rows are dropped with a note saying how many and the first line:
+blank lines, repeated header lines (concatenated exports) and text rows
+whose date cell holds no digit, right after a header line or at the end
+(footers such as currency codes and names). Rows repeated exactly (same
+date, same values) are dropped too; the same date with other values is an
+error.
+
+Gaps: a gap is a missing step of the usual one (the most common distance
+between dates). Daily data without weekend dates whose longer steps are
+mostly Friday -> Monday steps by business days: weekends are no gaps, a
+missing weekday (a holiday) is one. Gaps are a note by default; --fill
+ffill repeats the last value over them, --fill interpolate draws a straight
+line; either also fills missing target values (rows before the first or
+after the last value are dropped).
 
 The model is the lab's zero-base LSTM trained on the first 80% of the rows
 (chronological split); the last 20% are the test part. The command prints the
@@ -77,6 +110,8 @@ Written to the output folder:
 examples:
   skrnn forecast prices.csv --target close
   skrnn forecast usdpln.csv --target close --date Date --horizon 7 --quick
+  skrnn forecast archiwum_tab_a_2023.csv --target 1USD --fill ffill
+  skrnn forecast export.csv --target Close --date-format %m/%d/%Y
 """
 
 
@@ -92,7 +127,21 @@ def add_parser(subparsers):
     fc.add_argument("file", metavar="FILE.csv", help="CSV file with a header line")
     fc.add_argument("--target", required=True, metavar="COLUMN", help="column to forecast")
     fc.add_argument("--date", metavar="COLUMN",
-                    help="date column (default: the first column if it holds dates)")
+                    help="date column (default: the first column if it holds dates or unix "
+                         "times)")
+    fc.add_argument("--sep", metavar="CHAR",
+                    help="column separator, e.g. ';' or tab (default: detected)")
+    fc.add_argument("--decimal", choices=(".", ","), metavar="MARK",
+                    help="decimal mark, '.' or ',' (default: detected)")
+    fc.add_argument("--encoding", metavar="NAME",
+                    help="text encoding, e.g. windows-1250 (default: UTF-8, else windows-1250, "
+                         "else ISO-8859-1)")
+    fc.add_argument("--date-format", metavar="FMT",
+                    help="format of the dates: strptime (%%d.%%m.%%Y, %%m/%%d/%%Y, %%Y%%m%%d), "
+                         "ISO8601, or unix-s, unix-ms, unix-us, unix-ns (default: detected)")
+    fc.add_argument("--fill", choices=FILL_MODES,
+                    help="fill gaps in time and missing target values (default: report gaps, "
+                         "refuse missing targets)")
     fc.add_argument("--horizon", type=int_at_least(1, "--horizon"), default=1, metavar="N",
                     help="steps ahead to forecast (default 1)")
     fc.add_argument("--window", type=int_at_least(2, "--window"), default=10, metavar="W",
@@ -117,7 +166,8 @@ def run(args, argv) -> int:
     progress = Progress()
     check_out_dir(args.out, "output folder", create=False)  # fail fast
     data = read_forecast_csv(args.file, args.target, date=args.date, horizon=args.horizon,
-                             window_len=args.window)
+                             window_len=args.window, sep=args.sep, decimal=args.decimal,
+                             encoding=args.encoding, date_format=args.date_format, fill=args.fill)
     for text in data.notes:  # only once the file passed every check
         progress.message(f"{PROG}: note: {text}")
     quiet_tensorflow()
