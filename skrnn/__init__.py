@@ -9,14 +9,17 @@ from .estimators import (
     LSTMRegressor,
     RNNRegressor,
     SimpleRNNRegressor,
+    TransformerRegressor,
     ZeroBaseRegressor,
 )
+from . import persistence
 from .model_selection import ChronologicalSplit, chronological_split
 from .preprocessing import (
     FlattenWindows,
     SlidingWindow,
     TechnicalIndicators,
     inverse_zero_base_target,
+    make_panel_windows,
     make_supervised,
     zero_base,
     zero_base_target,
@@ -29,6 +32,7 @@ __all__ = [
     "FlattenWindows",
     "TechnicalIndicators",
     "make_supervised",
+    "make_panel_windows",
     "zero_base",
     "zero_base_target",
     "inverse_zero_base_target",
@@ -38,5 +42,6 @@ __all__ = [
     "LSTMRegressor",
     "GRURegressor",
     "SimpleRNNRegressor",
+    "TransformerRegressor",
     "ZeroBaseRegressor",
 ]

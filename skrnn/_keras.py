@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import random
 import sys
 import tempfile
+import threading
 import warnings
 
 import numpy as np
@@ -27,16 +29,32 @@ __all__ = [
     "import_keras_quietly",
     "quiet_retracing",
     "build_recurrent_network",
+    "build_transformer_network",
     "compile_network",
     "training_callbacks",
     "set_global_seed",
+    "private_layer_seeds",
+    "thread_limit_env",
+    "limit_started_threads",
     "fit_network",
+    "window_batches",
+    "window_batches_class",
     "batched_predict",
     "mc_dropout_model",
     "reset_dropout_seeds",
     "seed_dropout",
     "model_to_bytes",
     "model_from_bytes",
+    "UnsafeNetworkError",
+    "network_problems",
+    "check_network",
+    "shareable_network",
+    "check_safe_keras",
+    "versions",
+    "load_failure_message",
+    "is_out_of_memory",
+    "non_finite_stop_class",
+    "non_finite_message",
     "epoch_logger_class",
     "NetworkMixin",
 ]
@@ -50,6 +68,17 @@ _TF_CPP_LOG_LEVEL = "2"
 
 #: Rows per compiled forward call (predict and Monte-Carlo passes).
 PREDICT_BATCH = 8192
+
+#: Training windows up to this many float32 bytes (training and validation
+#: parts together) are scaled once and given to Keras as arrays: Keras' own
+#: batching of arrays is the fastest feed (the batch feeder measured 1.14-1.37x
+#: its epoch time). Larger data go through :func:`window_batches`, one scaled
+#: batch in memory at a time.
+MATERIALISE_BYTES = 256 * 2**20
+
+#: Float32 bytes per forward call when windows are scaled chunk by chunk
+#: (fewer rows than ``PREDICT_BATCH`` for long windows of many features).
+PREDICT_BYTES = 8 * 2**20
 
 
 # --------------------------------------------------------------------------
@@ -157,6 +186,62 @@ def build_recurrent_network(n_timesteps, n_features, n_outputs, *, cell, units, 
     return keras.Model(inputs, outputs)
 
 
+def build_transformer_network(n_timesteps, n_features, n_outputs, *, n_heads, key_dim, ff_units,
+                              n_blocks, dropout, positional, pooling, dense_units):
+    """A self-attention encoder over the window, pooled, dense head, linear output.
+
+    Each time step is projected to ``d_model = n_heads * key_dim`` values
+    (``Dense``), a positional encoding is added (``"sinusoidal"``: the fixed
+    sines and cosines of Vaswani et al., 2017, a constant; ``"learned"``: an
+    ``Embedding`` of the step positions; ``None``: none), then ``Dropout``.
+    Each of the ``n_blocks`` pre-norm encoder blocks adds
+    ``Dropout(MultiHeadAttention(LayerNorm(x)))`` (attention weights dropped
+    at ``dropout`` too) and ``Dropout(Dense(d_model)(Dropout(Dense(ff_units,
+    relu)(LayerNorm(x)))))`` to ``x``. A final ``LayerNormalization``, the
+    pooling (``"last"``: the last time step, which attends to the whole
+    window; ``"average"``: ``GlobalAveragePooling1D``), ``[Dense(d, relu) ->
+    Dropout]`` per ``dense_units`` and ``Dense(n_outputs)`` follow. The output
+    layer starts from zero weights: the untrained network predicts 0 in the
+    scaled space (the window's last value under last-value scaling, its
+    first under zero-base, the mean under standard scaling) instead of the
+    values of order 1 that the final layer normalisation would give.
+
+    Built from Keras layers and ``keras.ops`` only (no custom layer class),
+    so the ``.keras`` archive loads without custom objects.
+    """
+    keras = import_keras()
+    layers, ops = keras.layers, keras.ops
+    d_model = int(n_heads) * int(key_dim)
+
+    def dropped(x):
+        return layers.Dropout(dropout)(x) if dropout > 0 else x
+
+    inputs = keras.Input(shape=(n_timesteps, n_features), name="windows")
+    x = layers.Dense(d_model, name="projection")(inputs)
+    if positional == "sinusoidal":
+        position = np.arange(n_timesteps)[:, None]
+        channel = np.arange(d_model)[None, :]
+        angle = position / np.power(10000.0, (2 * (channel // 2)) / d_model)
+        x = x + np.where(channel % 2 == 0, np.sin(angle), np.cos(angle)).astype("float32")
+    elif positional == "learned":
+        steps = ops.zeros_like(inputs[:, :, 0], dtype="int32") + np.arange(n_timesteps, dtype="int32")
+        x = layers.Add()([x, layers.Embedding(n_timesteps, d_model, name="positions")(steps)])
+    x = dropped(x)
+    for _ in range(n_blocks):
+        h = layers.LayerNormalization(epsilon=1e-6)(x)
+        h = layers.MultiHeadAttention(n_heads, key_dim, dropout=dropout)(h, h)
+        x = layers.Add()([x, dropped(h)])
+        h = layers.LayerNormalization(epsilon=1e-6)(x)
+        h = dropped(layers.Dense(ff_units, activation="relu")(h))
+        x = layers.Add()([x, dropped(layers.Dense(d_model)(h))])
+    x = layers.LayerNormalization(epsilon=1e-6)(x)
+    x = x[:, -1, :] if pooling == "last" else layers.GlobalAveragePooling1D()(x)
+    for d in dense_units:
+        x = dropped(layers.Dense(d, activation="relu")(x))
+    outputs = layers.Dense(n_outputs, kernel_initializer="zeros", name="output")(x)
+    return keras.Model(inputs, outputs)
+
+
 def compile_network(model, *, optimizer, learning_rate, clipnorm, loss, weight_decay=None):
     """Compile with a named optimizer and loss; unknown names raise ValueError."""
     keras = import_keras()
@@ -181,9 +266,10 @@ def compile_network(model, *, optimizer, learning_rate, clipnorm, loss, weight_d
 
 
 def training_callbacks(*, early_stopping, has_validation, lr_decay, lr_decay_every, extra):
-    """Early stopping (best weights restored), step learning-rate decay, user callbacks."""
+    """Stop at a non-finite loss, early stopping (best weights restored), step
+    learning-rate decay, then user callbacks."""
     keras = import_keras()
-    cbs = []
+    cbs = [non_finite_stop_class()()]
     if early_stopping is not None:
         cbs.append(keras.callbacks.EarlyStopping(
             monitor="val_loss" if has_validation else "loss",
@@ -204,15 +290,322 @@ def set_global_seed(seed):
     import_keras().utils.set_random_seed(int(seed))
 
 
-def fit_network(model, X, Y, *, sample_weight, epochs, batch_size, shuffle, verbose,
-                callbacks, validation_data):
-    """Train ``model`` and return its history as plain floats."""
+def thread_limit_env(n_threads):
+    """Environment variables capping the threads of the backends and BLAS at ``n_threads``.
+
+    Read when a framework starts, so they must be set before (in a worker's
+    environment): TensorFlow's ``TF_NUM_INTRAOP_THREADS`` /
+    ``TF_NUM_INTEROP_THREADS``, XLA's (JAX) CPU flags, OpenMP (PyTorch),
+    MKL and OpenBLAS.
+    """
+    n = str(int(n_threads))
+    xla = os.environ.get("XLA_FLAGS", "")
+    flags = [f for f in xla.split() if not f.startswith(("--xla_cpu_multi_thread_eigen",
+                                                          "intra_op_parallelism_threads"))]
+    if int(n_threads) == 1:
+        flags += ["--xla_cpu_multi_thread_eigen=false", "intra_op_parallelism_threads=1"]
+    return {"TF_NUM_INTRAOP_THREADS": n, "TF_NUM_INTEROP_THREADS": n, "OMP_NUM_THREADS": n,
+            "MKL_NUM_THREADS": n, "OPENBLAS_NUM_THREADS": n, "XLA_FLAGS": " ".join(flags)}
+
+
+def limit_started_threads(n_threads):
+    """Cap the threads of a framework already imported in this process.
+
+    TensorFlow accepts it until its runtime starts (the first operation);
+    PyTorch at any time. Returns the names of the frameworks whose threads
+    are now capped at ``n_threads``, or whose cap could not change
+    (``"tensorflow (started)"``). Imports nothing that is not loaded yet.
+    """
+    n, done = int(n_threads), []
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(n)
+            tf.config.threading.set_inter_op_parallelism_threads(n)
+            done.append("tensorflow")
+        except RuntimeError:  # the runtime is up: its pools are fixed
+            same = (tf.config.threading.get_intra_op_parallelism_threads() == n
+                    and tf.config.threading.get_inter_op_parallelism_threads() == n)
+            done.append("tensorflow" if same else "tensorflow (started)")
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(n)
+        done.append("torch")
+    return done
+
+
+_SEEDS_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def private_layer_seeds(seed):
+    """Build layers whose unseeded initializers and dropout draw from ``seed`` alone.
+
+    Keras gives every layer built without a ``seed`` one drawn from Python's
+    global ``random`` module (``keras.src.random.seed_generator.
+    make_default_seed``). That stream is shared by every thread of the
+    process: a Dask worker's event loop, heartbeats and Ray's threads draw
+    from it too, so after ``keras.utils.set_random_seed(seed)`` the layers of
+    the same network got other seeds from one fit to the next and the
+    scores of a search depended on where it ran. Inside this context Keras
+    draws from a private ``random.Random(seed)`` instead -- the very stream
+    ``random.seed(seed)`` starts, so a network gets the seeds it got in a
+    quiet process -- and a lock keeps two threads' builds apart. Any
+    ``_build_model`` (also a user's) is covered. ``seed=None`` changes
+    nothing. Keras offers no public hook for this (its layers take a
+    ``seed`` one by one); a Keras without the private name fails loudly.
+    """
+    if seed is None:
+        yield
+        return
+    import_keras()
+    from keras.src.random import seed_generator
+
+    if not callable(getattr(getattr(seed_generator, "python_random", None), "randint", None)):
+        raise RuntimeError(  # pragma: no cover - a Keras release that moved its seed stream
+            "keras.src.random.seed_generator.python_random is gone: this Keras release "
+            "draws default layer seeds elsewhere; skrnn cannot seed its networks.")
+    with _SEEDS_LOCK:
+        saved = seed_generator.python_random
+        seed_generator.python_random = random.Random(int(seed))
+        try:
+            yield
+        finally:
+            seed_generator.python_random = saved
+
+
+def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None, shuffle=False,
+                verbose, callbacks, validation_data):
+    """Train ``model`` and return its history as plain floats.
+
+    ``X`` is either float32 arrays (with ``Y``, ``sample_weight``,
+    ``batch_size`` and ``shuffle`` used as Keras uses them), or a
+    :func:`window_batches` feeder, which shuffles, batches and scales the
+    windows itself (``validation_data`` then a feeder too, or None).
+    """
     kwargs = {} if validation_data is None else {"validation_data": validation_data}
-    with quiet_retracing():
-        hist = model.fit(X, Y, sample_weight=sample_weight, epochs=int(epochs),
-                         batch_size=int(batch_size), shuffle=bool(shuffle), verbose=verbose,
-                         callbacks=callbacks, **kwargs)
+    if isinstance(X, window_batches_class()):
+        kwargs.update(steps_per_epoch=X.batches_per_epoch, shuffle=False)
+    else:
+        kwargs.update(y=Y, sample_weight=sample_weight, batch_size=int(batch_size),
+                      shuffle=bool(shuffle))
+    try:
+        with quiet_retracing(), warnings.catch_warnings():
+            # tf.data runs the feeder's (Python) generator the same way either
+            # way; its note about run_functions_eagerly says nothing to act on
+            warnings.filterwarnings("ignore", message="Even though the `tf.config.experimental_run")
+            hist = model.fit(X, epochs=int(epochs), verbose=verbose, callbacks=callbacks, **kwargs)
+    except Exception as exc:
+        if not is_out_of_memory(exc):
+            raise
+        size = getattr(X, "batch_size", batch_size)
+        shape = tuple(model.input_shape[1:])
+        raise MemoryError(
+            f"Out of memory while training on batches of batch_size={size} windows of shape "
+            f"{shape} (time steps, features): use a smaller batch_size, shorter windows "
+            "(window_len) or a smaller network.") from exc
+    finally:
+        release_fit_state(model, [X, validation_data])
+    stop = next((cb for cb in callbacks or () if isinstance(cb, non_finite_stop_class())), None)
+    if stop is not None and stop.where is not None:
+        raise ValueError(non_finite_message(model, stop.where))
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+
+def release_fit_state(model, datasets):
+    """Let go of what a finished ``model.fit`` would otherwise keep alive.
+
+    - TensorFlow ties the Python functions behind ``tf.data``'s
+      ``from_generator`` (how Keras reads a ``PyDataset`` on TensorFlow) to
+      the outermost graph; in eager mode that is the global default graph,
+      which lives as long as the process, so every fit would keep its
+      feeder -- and through it the training windows -- forever. Those of
+      ``datasets`` are dropped from it (other fits' stay untouched).
+    - The traced train and evaluation steps: the network predicts through
+      its own ``predict_on_batch`` function, and a refit traces afresh.
+    """
+    model.train_function = None
+    model.test_function = None
+    ours = {id(d) for d in datasets if d is not None}
+    if not ours or "tensorflow" not in sys.modules:
+        return
+    from tensorflow.python.framework import ops
+
+    used = getattr(ops.get_default_graph(), "_py_funcs_used_in_graph", None)
+    if used:
+        used[:] = [f for f in used if id(_generator_owner(f)) not in ours]
+
+
+def _generator_owner(func, depth=0):
+    """The ``PyDataset`` behind a ``from_generator`` py-function of Keras' adapter, or None.
+
+    The registered function wraps ``GeneratorState.get_next_id`` or a closure
+    over the ``GeneratorState``, whose generator is the adapter's bound method.
+    """
+    f = getattr(func, "_func", func)
+    inner = [getattr(f, "__self__", None)]
+    for cell in getattr(f, "__closure__", None) or ():
+        try:
+            inner.append(cell.cell_contents)
+        except ValueError:  # an empty cell
+            continue
+    for obj in inner:
+        if hasattr(obj, "_generator") and hasattr(obj, "get_next_id"):
+            adapter = getattr(obj._generator, "__self__", None)
+            return getattr(adapter, "py_dataset", None)
+        if callable(obj) and depth < 3:
+            owner = _generator_owner(obj, depth + 1)
+            if owner is not None:
+                return owner
+    return None
+
+
+def is_out_of_memory(exc):
+    """Whether ``exc`` is the backend running out of (device or host) memory."""
+    return (isinstance(exc, MemoryError)
+            or type(exc).__name__ in ("ResourceExhaustedError", "OutOfMemoryError")
+            or "RESOURCE_EXHAUSTED" in str(exc))
+
+
+_NON_FINITE_STOP = None
+
+
+def non_finite_stop_class():
+    """A Keras callback class that stops training at the first NaN or infinite loss.
+
+    Keras' ``TerminateOnNaN`` stops too, but says nothing; this one records
+    where (``where``: the 1-based epoch and batch -- None for the
+    validation loss --, their totals, the loss's name and value) so
+    :func:`fit_network` can raise one clear error after ``fit`` returns.
+    Built on first use.
+    """
+    global _NON_FINITE_STOP
+    if _NON_FINITE_STOP is not None:
+        return _NON_FINITE_STOP
+    keras = import_keras()
+
+    class NonFiniteLossStop(keras.callbacks.Callback):
+        """Stop at the first non-finite ``loss`` (per batch) or ``val_loss`` (per epoch)."""
+
+        def __init__(self):
+            super().__init__()
+            self.where = None
+            self._epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
+
+        def _check(self, batch, key, logs):
+            value = (logs or {}).get(key)
+            if self.where is None and value is not None and not np.isfinite(float(value)):
+                params = self.params or {}
+                self.where = dict(epoch=self._epoch + 1, epochs=params.get("epochs"),
+                                  batch=None if batch is None else batch + 1,
+                                  batches=params.get("steps"), key=key, value=float(value))
+                self.model.stop_training = True
+
+        def on_train_batch_end(self, batch, logs=None):
+            self._check(batch, "loss", logs)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self._epoch = epoch
+            self._check(None, "val_loss", logs)
+
+    _NON_FINITE_STOP = NonFiniteLossStop
+    return NonFiniteLossStop
+
+
+def non_finite_message(model, where):
+    """The error for a loss that turned NaN or infinite, with the usual cures."""
+    at = f"epoch {where['epoch']}" + (f" of {where['epochs']}" if where["epochs"] else "")
+    if where["batch"] is not None:
+        at += f", batch {where['batch']}" + (f" of {where['batches']}" if where["batches"] else "")
+    opt = getattr(model, "optimizer", None)
+    lr = clip = None
+    if opt is not None:
+        lr = float(np.asarray(opt.learning_rate))
+        clip = getattr(opt, "clipnorm", None)
+    what = "training loss" if where["key"] == "loss" else "validation loss"
+    return (
+        f"Training stopped: the {what} became {where['value']} at {at}. "
+        "The network's weights are unusable and the "
+        "estimator is left unfitted. Usual cures: a smaller learning_rate"
+        + (f" (now {lr:g})" if lr is not None else "")
+        + ", gradient clipping (clipnorm=1.0" + (f"; now {clip:g}" if clip else "") + "), "
+        "scaling the data (normalize='auto' or 'standard' rather than None on raw prices), "
+        "and no zero-base scaling on a column with zeros or values near zero (normalize="
+        "'standard' for such columns, e.g. volume).")
+
+
+_WINDOW_BATCHES = None
+
+
+def window_batches_class():
+    """The ``keras.utils.PyDataset`` class behind :func:`window_batches` (built on first use)."""
+    global _WINDOW_BATCHES
+    if _WINDOW_BATCHES is not None:
+        return _WINDOW_BATCHES
+    keras = import_keras()
+
+    class WindowBatches(keras.utils.PyDataset):
+        """Batches ``source.take_xy(rows[...])``, reshuffled every epoch when asked.
+
+        With ``repeat=True`` the dataset is endless and batch ``k`` is batch
+        ``k % batches_per_epoch`` of epoch ``k // batches_per_epoch``: the
+        order of an epoch depends only on ``seed`` and the epoch number, not
+        on when Keras (or its prefetching thread) asks for it.
+        """
+
+        def __init__(self, source, rows, batch_size, shuffle, seed, repeat):
+            super().__init__()  # one worker, no process pool: batches are cheap slices
+            self.source = source
+            self.rows = np.asarray(rows)
+            self.batch_size = int(batch_size)
+            self.shuffle = bool(shuffle)
+            self.seed = seed
+            self.repeat = bool(repeat)
+            self.batches_per_epoch = -(-len(self.rows) // self.batch_size)
+            self._epoch, self._order = 0, self.rows
+
+        @property
+        def num_batches(self):
+            return None if self.repeat else self.batches_per_epoch
+
+        def _rows_of(self, epoch):
+            if not self.shuffle:
+                return self.rows
+            if epoch != self._epoch or self._order is self.rows:
+                rng = np.random.default_rng([self.seed, epoch])
+                self._order = self.rows[rng.permutation(len(self.rows))]
+                self._epoch = epoch
+            return self._order
+
+        def __getitem__(self, index):
+            epoch, i = divmod(int(index), self.batches_per_epoch)
+            rows = self._rows_of(epoch)[i * self.batch_size:(i + 1) * self.batch_size]
+            return self.source.take_xy(rows)
+
+    _WINDOW_BATCHES = WindowBatches
+    return WindowBatches
+
+
+def materialise(source, n_rows):
+    """Whether ``n_rows`` windows of ``source`` are small enough to scale at once."""
+    shape = source.windows.shape
+    return n_rows * int(np.prod(shape[1:])) * 4 <= MATERIALISE_BYTES
+
+
+def window_batches(source, rows, *, batch_size, shuffle=False, seed=None, repeat=False):
+    """A Keras dataset of the windows of ``source`` at positions ``rows``, batch by batch.
+
+    ``source`` gives ``take_xy(idx)`` -> ``(x, y[, sample_weight])`` float32
+    (:class:`skrnn._scaling.ScaledWindows`: windows sliced, scaled and cast
+    one batch at a time). ``shuffle`` draws a new order of ``rows`` every
+    epoch from ``seed`` (None: fresh entropy); ``repeat=True`` makes it the
+    endless training feed of :func:`fit_network`.
+    """
+    if seed is None:
+        seed = int(np.random.SeedSequence().entropy % 2**63)
+    return window_batches_class()(source, rows, batch_size, shuffle, int(seed), repeat)
 
 
 # --------------------------------------------------------------------------
@@ -224,17 +617,29 @@ def batched_predict(model, X, n_rows=None):
     Row ``r`` is ``X[r % len(X)]``, so Monte-Carlo passes over the windows
     repeated ``n_samples`` times never materialise the repeated array: each
     chunk of at most ``PREDICT_BATCH`` rows is gathered, run, and written
-    into one preallocated output.
+    into one preallocated output. ``X`` is float32 windows, or a source of
+    them with ``take(idx)`` (:class:`skrnn._scaling.ScaledWindows`), scaled
+    chunk by chunk.
     """
     n = len(X)
     n_rows = n if n_rows is None else n_rows
+    chunk = PREDICT_BATCH
+    if not isinstance(X, np.ndarray):
+        # a source scales chunk by chunk: bound the float32 chunk (and the
+        # float64 windows it is scaled from) rather than its number of rows
+        row_bytes = X.take(slice(0, 1)).nbytes
+        chunk = max(256, min(PREDICT_BATCH, PREDICT_BYTES // max(1, row_bytes)))
+        if n <= chunk:
+            X = X.take(slice(None))  # no bigger than one chunk: scale once
+    take = X.__getitem__ if isinstance(X, np.ndarray) else X.take
     with quiet_retracing():
-        if n_rows <= PREDICT_BATCH and n_rows == n:
+        if n_rows <= chunk and n_rows == n:
             return np.asarray(model.predict_on_batch(X))
         out = None
-        for start in range(0, n_rows, PREDICT_BATCH):
-            stop = min(start + PREDICT_BATCH, n_rows)
-            part = np.asarray(model.predict_on_batch(X[np.arange(start, stop) % n]))
+        for start in range(0, n_rows, chunk):
+            stop = min(start + chunk, n_rows)
+            rows = slice(start, stop) if stop <= n else np.arange(start, stop) % n
+            part = np.asarray(model.predict_on_batch(take(rows)))
             if out is None:
                 out = np.empty((n_rows,) + part.shape[1:], dtype=part.dtype)
             out[start:stop] = part
@@ -310,13 +715,136 @@ def model_to_bytes(model):
 
 
 def model_from_bytes(data):
-    """Load a network written by :func:`model_to_bytes`."""
+    """Load a network written by :func:`model_to_bytes`, safely.
+
+    The archive's architecture is checked first (:func:`check_network`) and
+    Keras loads it with ``safe_mode=True``, which refuses to deserialise
+    Python code (a ``Lambda`` layer's function) even if the check missed it.
+    """
+    check_network(data)
     keras = import_keras()
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.keras")
         with open(path, "wb") as fh:
             fh.write(data)
-        return keras.saving.load_model(path)
+        return keras.saving.load_model(path, safe_mode=True)
+
+
+class UnsafeNetworkError(ValueError):
+    """A network archive holding something a safe file cannot carry (code, custom classes)."""
+
+
+#: Keras classes that carry or load code: a Lambda layer's Python function,
+#: a TensorFlow SavedModel.
+UNSAFE_CLASSES = ("Lambda", "__lambda__", "TFSMLayer")
+
+#: Modules whose functions an archive may name (activations, losses, metrics):
+#: a function reference elsewhere (``keras.models.load_model``,
+#: ``keras.utils.get_file``) is how known ``safe_mode`` bypasses worked.
+SAFE_FUNCTION_MODULES = ("keras.activations", "keras.src.activations", "keras.losses",
+                         "keras.src.losses", "keras.metrics", "keras.src.metrics")
+
+#: First Keras release with the known ``safe_mode`` bypasses fixed (the last,
+#: CVE-2026-1462, in 3.14.0): older ones load shared files only with a refusal.
+SAFE_KERAS = "3.14.0"
+
+
+def network_problems(config):
+    """What in a Keras archive's ``config.json`` (a dict) a safe file refuses.
+
+    Every serialised object must be one of Keras' own classes (module
+    ``keras...``) or one registered by skrnn (``skrnn>Name``); Lambda layers
+    and SavedModel layers are refused whatever their module. Returns a list
+    of one-line descriptions (empty: nothing found).
+    """
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            name, module = node.get("class_name"), node.get("module")
+            registered = node.get("registered_name")
+            if isinstance(name, str):
+                where = f"{name} (module {module})" if module else name
+                if name in UNSAFE_CLASSES:
+                    found.append(f"a {where}, which runs Python code")
+                elif name == "function" and not str(module).startswith(SAFE_FUNCTION_MODULES):
+                    found.append(f"a reference to the function {module}.{node.get('config')}")
+                elif module is not None and not str(module).startswith(("keras", "skrnn.")):
+                    found.append(f"a custom {where}")
+                elif registered and registered != name and not str(registered).startswith("skrnn>"):
+                    found.append(f"a custom {name} registered as {registered!r}")
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(config)
+    return sorted(set(found))
+
+
+def check_network(data):
+    """Raise :class:`UnsafeNetworkError` unless ``data`` is a ``.keras`` archive of safe layers."""
+    import io
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UnsafeNetworkError(f"the network is not a Keras .keras archive ({exc}).") from None
+    problems = network_problems(config)
+    if problems:
+        raise UnsafeNetworkError(
+            "the network holds " + "; ".join(problems) + ", which a safe model file "
+            "cannot carry: loading it would run code or need classes from outside Keras.")
+
+
+def check_safe_keras():
+    """Raise a ValueError when the installed Keras has known ``safe_mode`` bypasses."""
+    from packaging.version import Version
+
+    here = versions()["keras"]
+    if Version(here) < Version(SAFE_KERAS):
+        raise ValueError(
+            f"Keras {here} has known ways around safe_mode, so skrnn does not load model "
+            f"files with it: upgrade Keras (pip install -U 'keras>={SAFE_KERAS}').")
+
+
+def shareable_network(model):
+    """The ``.keras`` archive of ``model``, refused (``UnsafeNetworkError``) if unsafe to share."""
+    data = model_to_bytes(model)
+    try:
+        check_network(data)
+    except UnsafeNetworkError as exc:
+        raise UnsafeNetworkError(f"Cannot save safely: {exc} Keep such a model in your own "
+                                 "pickle files.") from None
+    return data
+
+
+def versions():
+    """The skrnn and Keras versions recorded with a saved network."""
+    from importlib import metadata
+
+    import skrnn
+
+    try:
+        keras_version = metadata.version("keras")
+    except metadata.PackageNotFoundError:  # pragma: no cover - keras is a dependency
+        keras_version = "none"
+    return {"skrnn": skrnn.__version__, "keras": keras_version}
+
+
+def load_failure_message(owner, saved, exc):
+    """The error for a network that cannot be loaded here, naming both versions."""
+    here = versions()
+    then = (f"skrnn {saved.get('skrnn')} and Keras {saved.get('keras')}"
+            if isinstance(saved, dict) else "an unknown (older) skrnn and Keras")
+    return (f"Cannot load the network of this {owner}: it was saved with {then}; this is "
+            f"skrnn {here['skrnn']} and Keras {here['keras']}. Load it where the versions it "
+            "was saved with are installed and save it again, or fit it anew. "
+            f"({type(exc).__name__}: {exc})")
 
 
 class NetworkMixin:
@@ -324,8 +852,9 @@ class NetworkMixin:
 
     Gives batched forward passes (:meth:`_forward`), Monte-Carlo dropout
     passes with seeded masks (:meth:`_forward_mc`), and pickling through the
-    ``.keras`` archive (the network travels as bytes; the Monte-Carlo wrapper
-    is rebuilt on first use).
+    ``.keras`` archive (the network travels as bytes, with the skrnn and
+    Keras versions that wrote it; the Monte-Carlo wrapper is rebuilt on
+    first use).
     """
 
     def _forward(self, Xs):
@@ -349,12 +878,21 @@ class NetworkMixin:
         state = self.__dict__.copy()
         state.pop("_mc_model", None)
         if "model_" in state:
-            state["model_"] = model_to_bytes(state["model_"])
+            if not isinstance(state["model_"], bytes):  # bytes: already an archive
+                state["model_"] = model_to_bytes(state["model_"])
+            state["_saved_with"] = versions()
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        saved = state.pop("_saved_with", None)
         if isinstance(state.get("model_"), bytes):
-            state["model_"] = model_from_bytes(state["model_"])
+            try:
+                state["model_"] = model_from_bytes(state["model_"])
+            except UnsafeNetworkError:
+                raise
+            except Exception as exc:
+                raise ValueError(load_failure_message(type(self).__name__, saved, exc)) from exc
         self.__dict__.update(state)
         self._mc_model = None
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pandas as pd
 
 from ._config import _MODEL_NAMES
 from ._models import ModelRun, fit_evaluate, lab_regressor, linear_baseline, naive_run, prepare_data
+from ._store import RUNS_DIR, run_key
 from ._tables import rank_table
 
 
@@ -31,10 +33,14 @@ class _Study:
     frame, btc_frame : DataFrame or None
         The ETH and BTC tables (default: the bundled data from ``start`` to ``end``).
     start, end : date-like or None
+    store : RunStore or None
+        Where finished networks are kept (:mod:`skrnn.study._store`): a
+        network found there is loaded instead of trained.
     """
 
-    def __init__(self, config, out_dir, progress, frame, btc_frame, start, end):
+    def __init__(self, config, out_dir, progress, frame, btc_frame, start, end, store=None):
         self.config = config
+        self.store = store
         self.out = out_dir
         self.progress = progress
         self._frame = frame
@@ -48,6 +54,7 @@ class _Study:
         self.figures = {}
         self.runs = {}
         self.notes = {}
+        self.log_lines = []  # tracebacks of failed parts (errors.log)
         self.data_info = {}
         self.asset = "ETH"
 
@@ -101,8 +108,7 @@ class _Study:
                 run = fit_evaluate(data, linear_baseline(self.config.ridge_alpha, data.target_channel),
                                    experiment, "linear")
             else:
-                run = fit_evaluate(data, lab_regressor(kind, self.config, data.target_channel),
-                                   experiment, kind, self.progress, label=_run_label(part, experiment, kind))
+                run = self._network(data, kind, self.config, experiment, _run_label(part, experiment, kind))
             self._cache[key] = run
         want = self.config.n_seeds if part in self.config.seed_parts else 1
         if kind not in ("naive", "linear") and want > 1 and len(run.seed_mse or ()) < want:
@@ -117,11 +123,64 @@ class _Study:
         mse_zb = list(run.seed_mse_zb or [run.metrics["mse_zb"]])
         for i in range(len(mse), want):
             cfg = dataclasses.replace(self.config, seed=self.config.seed + i)
-            extra = fit_evaluate(data, lab_regressor(kind, cfg, data.target_channel), experiment, kind,
-                                 self.progress, label=f"{_run_label(part, experiment, kind)} seed {cfg.seed}")
+            extra = self._network(data, kind, cfg, experiment,
+                                  f"{_run_label(part, experiment, kind)} seed {cfg.seed}")
             mse.append(extra.metrics["mse"])
             mse_zb.append(extra.metrics["mse_zb"])
         return dataclasses.replace(run, seed_mse=mse, seed_mse_zb=mse_zb)
+
+    def _network(self, data, kind, config, experiment, label) -> ModelRun:
+        """A network of ``kind`` trained with ``config.seed`` (loaded when the store has it)."""
+        estimator = lab_regressor(kind, config, data.target_channel)
+        if self.store is None:
+            return fit_evaluate(data, estimator, experiment, kind, self.progress, label=label)
+        if self.store.guard is not None:
+            self.store.guard.check()
+        key = network_key(self.asset, kind, config.seed, data, estimator)
+        record = self.store.load(key)
+        if record is not None and len(record["predicted"]) == len(data.y_test):
+            if self.progress is not None:
+                self.progress.message(f"[{label}] reused the finished run {RUNS_DIR}/{key}.json")
+            return run_from_record(record, data, experiment, kind)
+        run = fit_evaluate(data, estimator, experiment, kind, self.progress, label=label)
+        self.store.save(key, run_record(run, config.seed))
+        return run
+
+    def estimator_of(self, run: ModelRun, part: str):
+        """The fitted network of ``run``, trained again if ``run`` was loaded from the store.
+
+        Training is seeded (``random_state``), so the network trained again
+        is the one that was stored: same weights, same predictions.
+        """
+        if run.estimator is not None:
+            return run.estimator
+        label = f"{_run_label(part, run.experiment, run.kind)} (again: stored runs keep no network)"
+        again = fit_evaluate(run.data, lab_regressor(run.kind, self.config, run.data.target_channel),
+                             run.experiment, run.kind, self.progress, label=label)
+        run.estimator, run.pipeline = again.estimator, again.pipeline
+        return run.estimator
+
+    def stored(self, name, fields, compute, arrays=(), label=None):
+        """``compute()`` (plain data), kept in the store, or its value kept by an earlier session.
+
+        ``name`` and ``fields`` (with the configuration and the digest of
+        ``arrays``) make the key (:func:`~skrnn.study._store.run_key`):
+        everything the value depends on must be among them. Without a
+        store, ``compute()``.
+        """
+        if self.store is None:
+            return compute()
+        if self.store.guard is not None:
+            self.store.guard.check()
+        key = run_key(name, dict(fields, config=self.config.to_dict()), arrays)
+        record = self.store.load(key)
+        if record is not None:
+            if self.progress is not None:
+                self.progress.message(f"[{label or name}] reused the finished run {RUNS_DIR}/{key}.json")
+            return record["value"]
+        value = compute()
+        self.store.save(key, {"value": value})
+        return value
 
     def seeds(self, part):
         """Whether the networks of ``part`` are trained with several seeds."""
@@ -167,3 +226,35 @@ def _frame_key(frame, asset):
     """Cache key of a table: the asset and its rows (the ETH table with and
     without ``btc_close`` has the same rows, hence the same runs)."""
     return (asset, frame.index[0], frame.index[-1], len(frame))
+
+
+def network_key(asset, kind, seed, data, estimator) -> str:
+    """The store key of a network: its kind, seed, parameters and the exact windows it sees."""
+    params = {k: repr(v) for k, v in estimator.get_params(deep=False).items() if k != "callbacks"}
+    fields = {"kind": kind, "seed": int(seed), "class": type(estimator).__name__, "params": params,
+              "columns": list(data.columns), "target_channel": int(data.target_channel),
+              "horizon": int(data.horizon)}
+    return run_key(f"{asset}-{kind}-seed{seed}", fields,
+                   (data.W_train, data.y_train, data.W_test, data.y_test))
+
+
+def run_record(run: ModelRun, seed) -> dict:
+    """What the study keeps of a trained network: predictions, metrics, history (plain data)."""
+    return {"kind": run.kind, "seed": int(seed), "model": run.model, "experiment": run.experiment,
+            "predicted": np.asarray(run.predicted, dtype=float), "metrics": dict(run.metrics),
+            "train_time": float(run.train_time), "n_epochs": run.n_epochs, "history": run.history,
+            "n_params": run.n_params, "n_train": int(run.n_train)}
+
+
+def run_from_record(record, data, experiment, kind) -> ModelRun:
+    """The :class:`ModelRun` of a stored network (without the network itself)."""
+    name = record["model"]
+    return ModelRun(
+        experiment=experiment, model=name, kind=kind, columns=list(data.columns),
+        actual=pd.Series(data.y_test, index=data.test_dates, name="actual"),
+        predicted=pd.Series(np.asarray(record["predicted"], dtype=float), index=data.test_dates,
+                            name=name),
+        metrics=dict(record["metrics"]), train_time=record["train_time"],
+        n_epochs=record["n_epochs"], history=record["history"], n_params=record["n_params"],
+        n_train=record["n_train"], data=data,
+    )
