@@ -84,8 +84,9 @@ class IntervalMixin(CentralIntervalMixin):
     The estimator provides ``predict``, ``predict_samples``, a fitted
     ``scaler_`` (:class:`skrnn._scaling.WindowScaler`), ``_prepare(X)`` (checked
     and scaled windows with their context), ``_forward(Xs)``,
-    ``_sample_scaled(Xs, context, n_samples)`` and ``_finish(out, context)``
-    (outputs back to data units and ``y``'s shape), and the parameters
+    ``_sample_scaled(Xs, context, n_samples)``, ``_finish(out, context)``
+    (outputs back to data units and ``y``'s shape) and ``_has_dropout()``
+    (whether Monte-Carlo passes differ), and the parameters
     ``interval`` and ``calibration_fraction``.
     """
 
@@ -105,7 +106,7 @@ class IntervalMixin(CentralIntervalMixin):
         return self._spread_scaled(Xs, context, np.empty(center_shape), n_samples)
 
     def _spread_scaled(self, Xs, context, center, n_samples):
-        if self.interval == "conformal_mc" and (self.dropout > 0 or self.recurrent_dropout > 0):
+        if self.interval == "conformal_mc" and self._has_dropout():
             n = self.n_samples if n_samples is None else n_samples
             return self._sample_scaled(Xs, context, n).std(axis=0)
         unit = np.ones((len(Xs), self.n_outputs_))

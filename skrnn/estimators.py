@@ -1,4 +1,4 @@
-"""Recurrent-network regressors and the zero-base meta-estimator.
+"""Recurrent and Transformer network regressors and the zero-base meta-estimator.
 
 All estimators take windows: a 3D array ``(n_windows, n_timesteps,
 n_features)`` as produced by :class:`~skrnn.SlidingWindow`, or a 2D array
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import numbers
-from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
@@ -21,21 +20,18 @@ from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted
 
 from . import _keras
-from ._intervals import CentralIntervalMixin, IntervalMixin, check_quantiles
+from ._intervals import CentralIntervalMixin, check_quantiles
+from ._network import SHARED_CONSTRAINTS, WindowNetworkRegressor
 from ._scaling import (
     inverse_zero_base_target,
-    make_window_scaler,
     zero_base,
     zero_base_spread,
     zero_base_target,
 )
 from ._validation import (
-    SEED,
     HasMethods,
-    Interval,
     StrOptions,
     check_params,
-    check_positive_int,
     fraction,
     int_at_least,
     store_params,
@@ -47,26 +43,15 @@ __all__ = [
     "LSTMRegressor",
     "GRURegressor",
     "SimpleRNNRegressor",
+    "TransformerRegressor",
     "ZeroBaseRegressor",
 ]
-
-def _chronological_parts(n, validation_fraction, n_cal):
-    """Sizes of the training, validation and calibration parts, in time order."""
-    n_val = int(validation_fraction * n) if validation_fraction else 0
-    if n - n_cal - n_val < 1:  # too few windows: train on something, drop what cannot be held out
-        n_cal = n_val = 0
-    return n - n_val - n_cal, n_val, n_cal
-
-
-def _n_samples(est, n_samples):
-    n = est.n_samples if n_samples is None else n_samples
-    return check_positive_int(n, "n_samples")
 
 
 # --------------------------------------------------------------------------
 # the recurrent regressor
 # --------------------------------------------------------------------------
-class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstimator):
+class RNNRegressor(WindowNetworkRegressor):
     """A recurrent-network regressor built from plain hyper-parameters.
 
     The network is ``[Bidirectional](cell(units[0])) -> Dropout -> ... ->
@@ -74,7 +59,7 @@ class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstim
     :class:`LSTMRegressor`, :class:`GRURegressor` and
     :class:`SimpleRNNRegressor` fix ``cell``.
 
-    The ETH lab's model is in :class:`LSTMRegressor`'s example.
+    The ETH study's reference network is in :class:`LSTMRegressor`'s example.
 
     Parameters
     ----------
@@ -113,7 +98,7 @@ class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstim
         all ``epochs``.
     lr_decay : float or None, default=None
         Multiply the learning rate by this factor every ``lr_decay_every``
-        epochs (the lab: 0.75 every 10).
+        epochs (the ETH study's reference network: 0.75 every 10).
     lr_decay_every : int, default=10
     clipnorm : float or None, default=None
         Gradient clipping by norm.
@@ -125,7 +110,7 @@ class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstim
         always come back in the data's units.
 
         - ``"zero_base"``: every window by its first row (``x / x0 - 1``), the
-          target by the first value of its own channel (the lab's scaling;
+          target by the first value of its own channel (the reference scaling;
           the same mechanism as :class:`ZeroBaseRegressor`).
         - ``"last_value"``: the same with the window's *last* row, so the
           network predicts a return and 0 means "no change".
@@ -203,33 +188,14 @@ class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstim
     """
 
     _parameter_constraints = {
+        **SHARED_CONSTRAINTS,
         "cell": [StrOptions(set(_keras.CELLS))],
         "units": [int_at_least(1), tuple, list],
-        "dropout": [fraction()],
         "recurrent_dropout": [fraction()],
         "bidirectional": ["boolean"],
         "dense_units": [int_at_least(1), tuple, list],
-        "optimizer": [str],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
-        "loss": [str, callable],
-        "epochs": [int_at_least(1)],
-        "batch_size": [int_at_least(1)],
-        "validation_fraction": [fraction()],
-        "early_stopping": [int_at_least(1), None],
-        "lr_decay": [Interval(Real, 0, 1, closed="right"), None],
-        "lr_decay_every": [int_at_least(1)],
-        "clipnorm": [Interval(Real, 0, None, closed="neither"), None],
-        "shuffle": ["boolean"],
-        "normalize": [StrOptions({"auto", "zero_base", "last_value", "standard"}), None],
-        "target_channel": [numbers.Integral],
-        "n_samples": [int_at_least(1)],
-        "interval": [StrOptions({"conformal", "conformal_mc", "mc"})],
-        "calibration_fraction": [fraction()],
-        "random_state": SEED,
-        "verbose": ["verbose"],
-        "callbacks": [list, tuple, None],
     }
+    _DROPOUT_PARAMS = ("dropout", "recurrent_dropout")
 
     def __init__(
         self,
@@ -273,7 +239,7 @@ class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstim
 
     def _check_params(self):
         """Declared constraints, then the element rules of ``units``/``dense_units``."""
-        check_params(self)
+        super()._check_params()
         self._cell_name()
         _as_tuple(self.dense_units, "dense_units", allow_empty=True)
         return _as_tuple(self.units, "units")
@@ -285,137 +251,7 @@ class RNNRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin, BaseEstim
             units=_as_tuple(self.units, "units"), dropout=self.dropout,
             recurrent_dropout=self.recurrent_dropout, bidirectional=self.bidirectional,
             dense_units=_as_tuple(self.dense_units, "dense_units", allow_empty=True))
-        return _keras.compile_network(model, optimizer=self.optimizer,
-                                      learning_rate=self.learning_rate,
-                                      weight_decay=self.weight_decay,
-                                      clipnorm=self.clipnorm, loss=self.loss)
-
-    # ------------------------------------------------------------------ fit
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on windows ``X`` and targets ``y``.
-
-        The last ``validation_fraction`` of the windows (in time) are held
-        out for early stopping; with ``normalize="zero_base"`` windows and
-        targets are scaled first.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_windows, n_timesteps, n_features) or (n_windows, n_timesteps)
-        y : array-like of shape (n_windows,) or (n_windows, n_outputs)
-        sample_weight : array-like of shape (n_windows,), optional
-
-        Returns
-        -------
-        self
-        """
-        self._check_params()
-        X, y, sample_weight = validate_windows(self, X, y, reset=True, sample_weight=sample_weight)
-        X_raw = X
-        self._y_ndim = y.ndim
-        self.scaler_ = make_window_scaler(self.normalize, X)
-        X, context = self.scaler_.windows(X)
-        Y = self.scaler_.target(y.reshape(len(y), -1), context, self.target_channel)
-        self.n_outputs_ = Y.shape[1]
-        if self.random_state is not None:
-            _keras.set_global_seed(self.random_state)
-        X = X.astype(np.float32)
-        Y = Y.astype(np.float32)
-        n = self.n_windows_fit_ = len(X)
-        n_train, n_val, n_cal = _chronological_parts(n, self.validation_fraction, self._n_calibration(n))
-        validation = None
-        if n_val:
-            validation = (X[n_train:n_train + n_val], Y[n_train:n_train + n_val])
-            if sample_weight is not None:
-                validation = validation + (sample_weight[n_train:n_train + n_val],)
-        self.model_ = self._build_model(X.shape[1], X.shape[2], self.n_outputs_)
-        self._mc_model = None
-        callbacks = _keras.training_callbacks(
-            early_stopping=self.early_stopping, has_validation=bool(n_val),
-            lr_decay=self.lr_decay, lr_decay_every=self.lr_decay_every, extra=self.callbacks)
-        self.history_ = _keras.fit_network(
-            self.model_, X[:n_train], Y[:n_train],
-            sample_weight=None if sample_weight is None else sample_weight[:n_train],
-            epochs=self.epochs, batch_size=self.batch_size, shuffle=self.shuffle,
-            verbose=self.verbose, callbacks=callbacks, validation_data=validation)
-        # calibrate on the held-out tail, or on the validation tail when none is held out
-        cal = slice(n - n_cal, n) if n_cal else slice(n_train, n_train + n_val)
-        self.calibration_, self.interval_fit_ = None, self.interval
-        if cal.stop > cal.start:
-            self.calibration_ = self._calibrate(*self._scale_windows(X_raw[cal]), y[cal])
-        self.n_epochs_ = len(self.history_.get("loss", []))
-        return self
-
-    # ------------------------------------------------------------------ predict
-    def _prepare(self, X):
-        check_is_fitted(self, "model_")
-        return self._scale_windows(validate_windows(self, X, reset=False))
-
-    def _scale_windows(self, X):
-        X, context = self.scaler_.windows(X)
-        return X.astype(np.float32), context
-
-    def _finish(self, out, context):
-        """Map network outputs ``(..., n_windows, n_outputs)`` to units and ``y``'s shape."""
-        out = self.scaler_.inverse(out.astype(np.float64), context, self.target_channel)
-        return out[..., 0] if self._y_ndim == 1 else out
-
-    def predict(self, X, return_std=False):
-        """Predict in the data's units.
-
-        Parameters
-        ----------
-        X : array-like of windows
-        return_std : bool, default=False
-            Also return a std per prediction, as
-            :class:`~sklearn.gaussian_process.GaussianProcessRegressor` does (a
-            :class:`~sklearn.pipeline.Pipeline` passes it to its last step):
-            calibrated, ``y_pred ± 1.645 * y_std`` has the width of the
-            calibrated 90 % band (the raw Monte-Carlo std with ``interval="mc"``).
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_windows,) or (n_windows, n_outputs)
-        y_std : ndarray shaped like ``y_pred``, only with ``return_std=True``
-        """
-        Xs, context = self._prepare(X)
-        y_pred = self._finish(self._forward(Xs), context)
-        if not return_std:
-            return y_pred
-        return y_pred, self._predict_std(X)
-
-    def predict_samples(self, X, n_samples=None):
-        """Monte-Carlo dropout samples: dropout stays on at inference.
-
-        All passes run as one batched forward pass over the windows repeated
-        ``n_samples`` times (in chunks of 8192 rows, without materialising
-        the repeated array). With an int ``random_state`` the dropout masks
-        are drawn from that seed on every call, so samples, quantiles and
-        intervals are the same on every call and after pickling; with
-        ``random_state=None`` every call draws afresh.
-
-        Returns
-        -------
-        samples : ndarray of shape (n_samples, n_windows) or (n_samples, n_windows, n_outputs)
-        """
-        n_samples = _n_samples(self, n_samples)
-        if self.dropout == 0 and self.recurrent_dropout == 0:
-            raise ValueError(
-                "Monte-Carlo dropout needs dropout > 0 or recurrent_dropout > 0; this "
-                "model was built without dropout, so all passes would be identical."
-            )
-        Xs, context = self._prepare(X)
-        return self._sample_scaled(Xs, context, n_samples)
-
-    def _sample_scaled(self, Xs, context, n_samples):
-        return self._finish(self._forward_mc(Xs, n_samples, self.random_state), context)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.three_d_array = True
-        tags.target_tags.multi_output = True
-        tags.regressor_tags.poor_score = True
-        tags.non_deterministic = self.random_state is None
-        return tags
+        return self._compile(model)
 
 
 def _as_tuple(value, name, allow_empty=False):
@@ -476,6 +312,201 @@ class SimpleRNNRegressor(RNNRegressor):
 for _cls, _cell in ((LSTMRegressor, "lstm"), (GRURegressor, "gru"), (SimpleRNNRegressor, "rnn")):
     _with_fixed_cell(_cls, _cell)
 RNNRegressor._fixed_cell = "lstm"
+
+
+# --------------------------------------------------------------------------
+# the transformer regressor
+# --------------------------------------------------------------------------
+class TransformerRegressor(WindowNetworkRegressor):
+    """A self-attention (Transformer encoder) regressor over the window.
+
+    The network is ``Dense(d_model) + positional encoding -> Dropout ->
+    n_blocks x [x + Dropout(MultiHeadAttention(LayerNorm(x))), x +
+    Dropout(Dense(d_model)(Dropout(Dense(ff_units, relu)(LayerNorm(x)))))] ->
+    LayerNorm -> pooling -> [Dense(d) -> Dropout]* -> Dense(n_outputs)``, with
+    ``d_model = n_heads * key_dim`` (each head sees ``key_dim`` of the
+    ``d_model`` channels, as in Vaswani et al., 2017). Every time step of the
+    window attends to every other, so the network is not bound to read the
+    window in order as a recurrent one is.
+
+    It is one of skrnn's window networks: fitting (the chronological train |
+    validation | calibration split, early stopping, learning-rate decay),
+    scaling (``normalize``), Monte-Carlo dropout samples, calibrated
+    intervals, pickling, 2D ``y`` (MIMO) and :class:`~skrnn.RNNForecaster`'s
+    ``estimator=`` work as for :class:`RNNRegressor`, whose shared
+    parameters it takes with the same meaning.
+
+    Parameters
+    ----------
+    n_heads : int, default=4
+        Attention heads per block.
+    key_dim : int, default=16
+        Size of each head's queries and keys; the model width ``d_model`` is
+        ``n_heads * key_dim``.
+    ff_units : int, default=128
+        Units of the hidden ReLU layer of each block's feed-forward part.
+    n_blocks : int, default=2
+        Encoder blocks (attention + feed-forward) stacked.
+    positional : {"sinusoidal", "learned"} or None, default="sinusoidal"
+        Positional encoding added to the projected steps: the fixed sines and
+        cosines of the original Transformer, a learned ``Embedding`` of the
+        step positions (``n_timesteps * d_model`` weights), or none (the
+        attention then sees the steps as a set; only ``pooling="last"``
+        still marks the last one).
+    pooling : {"last", "average"}, default="last"
+        How the encoded window becomes one vector: the last time step
+        (which attends to the whole window and sits next to the forecast) or
+        the average over the steps.
+    dense_units : int or tuple of int, default=()
+        Hidden ReLU dense layers between the pooling and the output.
+    dropout : float, default=0.1
+        Dropout rate after the positional encoding, on the attention weights,
+        after the attention and feed-forward parts and after each hidden
+        dense layer. Also the source of Monte-Carlo uncertainty.
+    optimizer : str, default="adam"
+        Any Keras optimizer name.
+    learning_rate : float, default=1e-3
+    weight_decay : float or None, default=None
+        Decoupled weight decay of the optimizer (with ``optimizer="adamw"``
+        this is AdamW).
+    loss : str, default="mse"
+        Any Keras loss name.
+    epochs : int, default=100
+        Maximum number of epochs.
+    batch_size : int, default=32
+    validation_fraction : float, default=0.1
+        Fraction of the training windows held out (the *last* ones in time)
+        for validation and early stopping; ``0`` uses none.
+    early_stopping : int or None, default=10
+        Patience in epochs; the best weights are restored. ``None`` trains
+        all ``epochs``.
+    lr_decay : float or None, default=None
+        Multiply the learning rate by this factor every ``lr_decay_every``
+        epochs.
+    lr_decay_every : int, default=10
+    clipnorm : float or None, default=None
+        Gradient clipping by norm.
+    shuffle : bool, default=True
+        Shuffle the training windows each epoch (after the chronological
+        split).
+    normalize : {"auto", "zero_base", "last_value", "standard"} or None, default="auto"
+        How windows and targets are scaled for the network (see
+        :class:`RNNRegressor`); predictions always come back in the data's
+        units.
+    target_channel : int, default=0
+        Position of the target's column in the window features.
+    n_samples : int, default=100
+        Monte-Carlo dropout passes for :meth:`predict_samples`,
+        :meth:`predict_quantiles` and :meth:`predict_interval`.
+    interval : {"conformal", "conformal_mc", "mc"}, default="conformal"
+        How bands are made: calibrated on the held-out tail (``"conformal"``,
+        ``"conformal_mc"``) or the raw Monte-Carlo percentiles (``"mc"``);
+        see :class:`RNNRegressor`.
+    calibration_fraction : float, default=0.1
+        Fraction of the training windows held out, after the validation
+        windows, to calibrate the intervals (never trained on).
+    random_state : int or None, default=None
+        Seed for weights, dropout and shuffling. Same seed, same data => same
+        predictions.
+    verbose : int, default=0
+        Keras' verbosity during fit.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Extra callbacks, added after the built-in ones.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of list of float
+        Per-epoch ``loss`` (and ``val_loss``, ``learning_rate``).
+    n_epochs_ : int
+        Epochs actually run.
+    n_features_in_ : int
+        Features per time step (3D input) or columns (2D input).
+    n_timesteps_in_ : int
+        Window length seen in fit.
+    n_outputs_ : int
+        Number of outputs (columns of a 2D ``y``).
+    scaler_ : WindowScaler
+        The fitted scaling of windows and targets (``normalize`` resolved).
+    calibration_ : skrnn._conformal.SplitConformal or None
+        Normalised residuals of the calibration tail.
+    n_windows_fit_ : int
+        Windows passed to fit (training + validation + calibration).
+
+    See Also
+    --------
+    RNNRegressor : the recurrent networks, same parameters for training.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import TransformerRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 5, 2))
+    >>> y = X[:, -1, 0]
+    >>> reg = TransformerRegressor(n_heads=1, key_dim=4, ff_units=8, n_blocks=1,
+    ...                            epochs=2, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints = {
+        **SHARED_CONSTRAINTS,
+        "n_heads": [int_at_least(1)],
+        "key_dim": [int_at_least(1)],
+        "ff_units": [int_at_least(1)],
+        "n_blocks": [int_at_least(1)],
+        "positional": [StrOptions({"sinusoidal", "learned"}), None],
+        "pooling": [StrOptions({"last", "average"})],
+        "dense_units": [int_at_least(1), tuple, list],
+    }
+
+    def __init__(
+        self,
+        n_heads=4,
+        key_dim=16,
+        ff_units=128,
+        n_blocks=2,
+        positional="sinusoidal",
+        pooling="last",
+        dense_units=(),
+        dropout=0.1,
+        optimizer="adam",
+        learning_rate=1e-3,
+        weight_decay=None,
+        loss="mse",
+        epochs=100,
+        batch_size=32,
+        validation_fraction=0.1,
+        early_stopping=10,
+        lr_decay=None,
+        lr_decay_every=10,
+        clipnorm=None,
+        shuffle=True,
+        normalize="auto",
+        target_channel=0,
+        n_samples=100,
+        interval="conformal",
+        calibration_fraction=0.1,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        store_params(self, locals())
+
+    def _check_params(self):
+        """Declared constraints, then the element rule of ``dense_units``."""
+        super()._check_params()
+        _as_tuple(self.dense_units, "dense_units", allow_empty=True)
+
+    def _build_model(self, n_timesteps, n_features, n_outputs):
+        model = _keras.build_transformer_network(
+            n_timesteps, n_features, n_outputs, n_heads=self.n_heads, key_dim=self.key_dim,
+            ff_units=self.ff_units, n_blocks=self.n_blocks, dropout=self.dropout,
+            positional=self.positional, pooling=self.pooling,
+            dense_units=_as_tuple(self.dense_units, "dense_units", allow_empty=True))
+        return self._compile(model)
 
 
 # --------------------------------------------------------------------------

@@ -14,6 +14,10 @@ F32 = dict(rtol=2e-5, atol=1e-6)
 TINY = dict(units=4, epochs=2, batch_size=32, early_stopping=None,
             validation_fraction=0.0, random_state=0)
 
+#: The same for the Transformer regressor: one block, one head of 4.
+TINY_TRANSFORMER = dict(n_heads=1, key_dim=4, ff_units=8, n_blocks=1, epochs=2, batch_size=32,
+                        early_stopping=None, validation_fraction=0.0, random_state=0)
+
 
 @pytest.fixture
 def tiny():
@@ -43,8 +47,15 @@ def eager_tensorflow():
 
     The conformance suites (sklearn's and sktime's) fit hundreds of 2-4 unit
     networks on 10-50 points, where tracing the training graph (about 0.6 s a
-    model) costs far more than the training. The maths is the same.
+    model) costs far more than the training. The maths is the same. On the
+    JAX backend (``KERAS_BACKEND=jax``) the same holds for XLA compilation:
+    ``jax.disable_jit`` runs the steps op by op.
     """
+    if os.environ.get("KERAS_BACKEND") == "jax":
+        jax = pytest.importorskip("jax")
+        with jax.disable_jit():
+            yield
+        return
     tf = pytest.importorskip("tensorflow")
     tf.config.run_functions_eagerly(True)
     yield

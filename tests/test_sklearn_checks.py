@@ -20,11 +20,12 @@ from skrnn import (
     SimpleRNNRegressor,
     SlidingWindow,
     TechnicalIndicators,
+    TransformerRegressor,
     ZeroBaseRegressor,
 )
 from skrnn.utils.estimator_checks import expected_failed_checks
 
-from .conftest import TINY
+from .conftest import TINY, TINY_TRANSFORMER
 
 # short periods: the checks pass tables of a few dozen rows
 _INDICATORS = dict(rsi_period=2, macd_fast=2, macd_slow=3, macd_signal=2, bb_window=2)
@@ -37,6 +38,7 @@ ESTIMATORS = [
     LSTMRegressor(**TINY),
     GRURegressor(**TINY, normalize="zero_base"),
     SimpleRNNRegressor(**TINY, bidirectional=True),
+    TransformerRegressor(**TINY_TRANSFORMER),
     ZeroBaseRegressor(),
     ZeroBaseRegressor(make_pipeline(FlattenWindows(), Ridge())),
     ZeroBaseRegressor(LSTMRegressor(**TINY)),
@@ -47,6 +49,7 @@ NETWORKS = [
     LSTMRegressor(**TINY, normalize="zero_base"),
     GRURegressor(**TINY),
     SimpleRNNRegressor(**TINY, bidirectional=True),
+    TransformerRegressor(**TINY_TRANSFORMER),
     ZeroBaseRegressor(LSTMRegressor(**TINY)),
 ]
 

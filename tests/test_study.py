@@ -85,7 +85,7 @@ def test_features_ranks_the_four_combinations(study):
     assert table["mse"].is_monotonic_increasing
     assert set(lstm["n_features"]) == {5, 8, 6, 9}
     assert (lstm["epochs"] == 1).all() and (lstm["train_time_s"] > 0).all()
-    # zero-base MSE is on the lab's scale, far below the USD MSE
+    # zero-base MSE is on the reference scale, far below the USD MSE
     assert (table["mse_zb"] < 1).all()
     naive = table[table["model"] == NAIVE].iloc[0]
     assert naive["mse_vs_naive"] == pytest.approx(0.0)
@@ -191,7 +191,7 @@ def test_naive_baseline_matches_an_independent_computation(study):
 
     result, _ = study
     close = load_eth(start=START, end=END)["close"].to_numpy()
-    # rows t = 0 .. n-2 have a target close[t + 1]; the lab's split on those rows
+    # rows t = 0 .. n-2 have a target close[t + 1]; the reference split on those rows
     n = len(close) - 1
     n_test = int(0.2 * n)
     t = np.arange(n - n_test, n)
@@ -224,7 +224,7 @@ def test_architectures_and_shared_runs(study):
     result, _ = study
     table = result.tables["architectures"]
     nets = table.set_index("model")
-    assert {"LSTM", "GRU", "BiLSTM", "2xLSTM"} <= set(nets.index)
+    assert {"LSTM", "GRU", "BiLSTM", "2xLSTM", "Transformer"} <= set(nets.index)
     assert nets.loc["BiLSTM", "n_params"] > nets.loc["LSTM", "n_params"]
     assert nets.loc["2xLSTM", "n_params"] > nets.loc["LSTM", "n_params"]
     # the LSTM on [historical] is trained once and shared by the parts
@@ -390,8 +390,9 @@ def test_lab_regressor_is_the_labs_model():
     assert params["normalize"] == "zero_base" and params["validation_fraction"] == 0.1
     assert lab_regressor("stacked", StudyConfig(units=8)).get_params()["units"] == (8, 8)
     assert lab_regressor("bilstm").get_params()["bidirectional"] is True
+    assert type(lab_regressor("transformer")).__name__ == "TransformerRegressor"
     with pytest.raises(StudyError):
-        lab_regressor("transformer")
+        lab_regressor("no-such-network")
 
 
 def test_fit_evaluate_is_reproducible_with_a_seed():

@@ -15,7 +15,26 @@ PROG = "skrnn"
 
 
 class CLIError(Exception):
-    """A usage or input problem: printed as one line, exit status 2."""
+    """A usage or input problem: printed as one line, exit status 2.
+
+    :func:`main` catches it, prints ``skrnn: error: <message>`` to stderr and
+    returns 2; code that calls :func:`read_forecast_csv` or
+    :func:`run_forecast` directly sees the exception.
+
+    Parameters
+    ----------
+    message : str
+        One line that names the problem and its fix.
+
+    Examples
+    --------
+    >>> from skrnn.cli import CLIError, build_parser
+    >>> try:
+    ...     build_parser().parse_args(["study", "--epochs", "0"])
+    ... except CLIError as error:
+    ...     print(error)
+    argument --epochs: --epochs must be an integer >= 1, got '0' (see 'skrnn study --help')
+    """
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,7 +75,21 @@ def _commands() -> dict:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``skrnn`` argument parser (subcommands ``study`` and ``forecast``)."""
+    """The ``skrnn`` argument parser (subcommands ``study`` and ``forecast``).
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+        Its ``error`` raises :class:`CLIError` instead of exiting, so a bad
+        option is one line and exit status 2 in :func:`main`.
+
+    Examples
+    --------
+    >>> from skrnn.cli import build_parser
+    >>> args = build_parser().parse_args(["forecast", "prices.csv", "--target", "close"])
+    >>> args.command, args.file, args.target, args.window, args.out
+    ('forecast', 'prices.csv', 'close', 10, 'skrnn-forecast')
+    """
     from .. import __version__
 
     parser = _Parser(
@@ -66,9 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
             scikit-learn estimators.
 
             commands:
-              study      reproduce the ETH forecasting lab (practical work no. 6) and
-                         its extension tasks on the bundled data; writes a report
-              forecast   train the lab's zero-base LSTM on your own CSV file and
+              study      the ETH forecasting study on the bundled data (reference
+                         network, ablations, architectures, ...); writes a report
+              forecast   train the reference zero-base LSTM on your own CSV file and
                          compare it with the naive last-value forecast
             """),
         epilog="Run 'skrnn study --help' or 'skrnn forecast --help' for the options.",
@@ -87,7 +120,7 @@ def require_matplotlib(command):
     except ImportError:
         raise CLIError(
             f"'skrnn {command}' draws its figures with matplotlib, which is not "
-            "installed: pip install 'skrnn[plot]'"
+            'installed: pip install "skrnn[plot]"'
         ) from None
 
 
@@ -111,7 +144,16 @@ def main(argv=None) -> int:
     int
         0 on success, 1 when a study part failed (the others ran and the
         report was written), 2 for a usage or input error, 130 when
-        interrupted.
+        interrupted (143 when a study is stopped by SIGTERM).
+
+    Examples
+    --------
+    An unknown study part is a usage error: one line ``skrnn: error: unknown
+    part 'nope'; choose from ...`` on stderr, nothing written, status 2.
+
+    >>> from skrnn.cli import main
+    >>> main(["study", "--parts", "nope"])
+    2
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     from ..study import StudyError

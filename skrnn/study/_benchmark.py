@@ -12,7 +12,7 @@ One protocol for every series (``skrnn study benchmark``):
 * **Models.** *naive* (the last value); *ridge* on the same windows
   (zero-base windows for a strictly positive series, standardised windows
   otherwise); *AutoETS* (statsforecast, through sktime's adapter, optional);
-  the ETH lab's LSTM (:func:`~skrnn.study.lab_regressor`: ``LSTM(256)``,
+  the reference LSTM (:func:`~skrnn.study.lab_regressor`: ``LSTM(256)``,
   dropout 0.2, zero-base windows, early stopping); an ``LSTM(64)`` and a
   ``GRU(64)`` on last-value windows, 20 epochs, no validation tail, the
   best configuration measured by ``benchmarks/bench_accuracy.py``. The
@@ -36,6 +36,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -44,7 +45,7 @@ from ._config import StudyError
 
 #: The USD/PLN series starts here (about 1,350 business days to 2024-05-23).
 USDPLN_START = "2019-01-01"
-#: Window of the USD/PLN series (the Polish lab's 60 days).
+#: Window of the USD/PLN series (60 days, as in the USD/PLN example).
 USDPLN_WINDOW = 60
 #: Length of the synthetic series (quick mode: :data:`QUICK_LENGTH`).
 SYNTHETIC_LENGTH = 1500
@@ -304,7 +305,7 @@ class _Network:
 
 
 def _networks(cfg, positive, which=True) -> list[_Network]:
-    """The lab's LSTM, the measured best LSTM and the GRU with the same settings.
+    """The reference LSTM, the measured best LSTM and the GRU with the same settings.
 
     ``which``: True for all, or some of ``"lab"``, ``"lstm"``, ``"gru"``.
     """
@@ -334,7 +335,7 @@ def _networks(cfg, positive, which=True) -> list[_Network]:
 
     best_setup = f"{scale} windows, {best_epochs} epochs, no validation tail"
     nets = {
-        "lab": _Network(f"LSTM({cfg.units}) lab", lab, "zero_base" if positive else "standard",
+        "lab": _Network(f"LSTM({cfg.units}) reference", lab, "zero_base" if positive else "standard",
                         f"{lab_scale} windows, up to {lab_epochs} epochs{stop}"),
         "lstm": _Network(f"LSTM({best_units})", best(LSTMRegressor), "auto", best_setup),
         "gru": _Network(f"GRU({best_units})", best(GRURegressor), "auto", best_setup),
@@ -383,7 +384,8 @@ class SeriesResult:
     notes: list = field(default_factory=list)
 
 
-def evaluate_series(series: BenchmarkSeries, cfg, progress=None, networks=True) -> SeriesResult:
+def evaluate_series(series: BenchmarkSeries, cfg, progress=None, networks=True,
+                    stored=None) -> SeriesResult:
     """Fit every model once on the training part of ``series`` and forecast each test value.
 
     Parameters
@@ -396,6 +398,10 @@ def evaluate_series(series: BenchmarkSeries, cfg, progress=None, networks=True) 
     networks : bool or iterable of str, default=True
         Which networks to fit: all (True), none (False: naive, ridge and
         AutoETS only) or some of ``"lab"``, ``"lstm"``, ``"gru"``.
+    stored : callable, optional
+        The study's :meth:`~skrnn.study._context._Study.stored`: each network
+        (one seed) is kept when it finishes and loaded instead of fitted
+        when a resumed study finds it.
 
     Returns
     -------
@@ -440,8 +446,14 @@ def evaluate_series(series: BenchmarkSeries, cfg, progress=None, networks=True) 
             res = ModelResult(net.name, net.setup, [], seeds=len(seeds))
             for seed in seeds:
                 label = f"benchmark: {series.name} {net.name} seed {seed}"
-                pred, lo, hi, secs, ep = _fit_network(net, y_fit, y_test, L, seed, cal,
-                                                      cfg.coverage, progress, label)
+                fit = partial(_fit_network, net, y_fit, y_test, L, seed, cal, cfg.coverage,
+                              progress, label)
+                if stored is not None:  # loaded when an earlier session finished it
+                    fit = partial(stored, f"{series.name}-{net.name}-seed{seed}",
+                                  {"setup": net.setup, "normalize": net.normalize, "window_len": L,
+                                   "seed": seed, "calibration": cal, "n_fit": n_fit}, fit, (v,),
+                                  label=label)
+                pred, lo, hi, secs, ep = fit()
                 res.preds.append(pred)
                 res.lowers.append(lo)
                 res.uppers.append(hi)
@@ -522,7 +534,7 @@ def benchmark_part(study) -> pd.DataFrame:
     cfg = study.config
     rows, infos = [], []
     for series in benchmark_series(study):
-        res = evaluate_series(series, cfg, study.progress)
+        res = evaluate_series(series, cfg, study.progress, stored=study.stored)
         rows += series_rows(res)
         infos.append(series_info(res))
         for text in res.notes:

@@ -12,22 +12,23 @@ from .._validation import check_params as _check_declared
 
 #: Every part of the study, with a one-line description.
 PARTS: dict[str, str] = {
-    "features": "the lab's four feature combinations ranked by test MSE (+ MC-dropout interval)",
-    "ablation": "drop one feature group at a time from all three, rank by MSE change (task 3)",
-    "architectures": "LSTM, GRU, bidirectional LSTM and stacked 2xLSTM: MSE and training time (A, B)",
-    "indicators": "RSI, MACD and Bollinger Bands as an extra feature group (C)",
-    "crossasset": "the BTC close as a feature for ETH (D)",
-    "btc": "the same study on Bitcoin, historical features (task 4)",
-    "search": "GridSearchCV + TimeSeriesSplit over window, units and dropout (E)",
-    "multistep": "multi-step forecasts, 7 and 30 days ahead (task 2)",
+    "features": "the four feature combinations ranked by test MSE (+ MC-dropout interval)",
+    "ablation": "drop one feature group at a time from all three, rank by MSE change",
+    "architectures": "LSTM, GRU, bidirectional LSTM, stacked 2xLSTM and a Transformer: MSE over "
+                     "seeds and training time",
+    "indicators": "RSI, MACD and Bollinger Bands as an extra feature group",
+    "crossasset": "the BTC close as a feature for ETH",
+    "btc": "the same study on Bitcoin, historical features",
+    "search": "GridSearchCV + TimeSeriesSplit over window, units and dropout",
+    "multistep": "multi-step forecasts, 7 and 30 days ahead (needs sktime)",
     "benchmark": "one-step forecasts of ETH, BTC, USD/PLN and a synthetic series (or --csv): "
                  "networks vs naive, ridge and AutoETS, with 90% band coverage",
 }
 
-#: Parts run when none are given (about 8 minutes on 2 CPU cores).
+#: Parts run when none are given (several minutes on 2 CPU cores).
 DEFAULT_PARTS: tuple[str, ...] = ("features", "ablation", "architectures", "indicators", "crossasset")
 
-#: The lab's four feature combinations, by name -> feature groups.
+#: The four feature combinations, by name -> feature groups.
 FEATURE_COMBINATIONS: dict[str, tuple[str, ...]] = {
     "historical": ("historical",),
     "historical+blockchain": ("historical", "blockchain"),
@@ -44,6 +45,7 @@ _MODEL_NAMES = {
     "gru": "GRU",
     "bilstm": "BiLSTM",
     "stacked": "2xLSTM",
+    "transformer": "Transformer",
     "linear": "linear (ridge)",
     "naive": "naive (last value)",
 }
@@ -57,7 +59,7 @@ class StudyError(ValueError):
 class StudyConfig:
     """Everything that defines a study run (written to ``results.json``).
 
-    The defaults are the lab's setup. :meth:`quick_config` gives a small model
+    The defaults are the reference setup. :meth:`quick_config` gives a small model
     (16 units, 3 epochs) for smoke tests.
 
     Parameters
@@ -75,11 +77,11 @@ class StudyConfig:
     lr_decay, lr_decay_every : float, int, default=0.75, 10
         Learning rate x ``lr_decay`` every ``lr_decay_every`` epochs.
     learning_rate : float, default=1e-3
-        Adam's initial learning rate (Keras' default, as in the lab).
+        Adam's initial learning rate (Keras' default, as in the reference setup).
     validation_fraction : float, default=0.1
         Last part of the training windows used for early stopping.
     test_size : float, default=0.2
-        Share of rows in the test part (the lab's rule).
+        Share of rows in the test part (the reference split rule).
     seed : int, default=0
         ``random_state`` of every network (weights, dropout, shuffling).
     n_samples : int, default=100
@@ -93,7 +95,7 @@ class StudyConfig:
         ``seed, seed + 1, ...``; tables are ranked by the mean test MSE and
         show its standard deviation, so a reader sees which differences are
         noise. The figures and the other metrics are those of ``seed``.
-    seed_parts : tuple of str, default=("features", "ablation")
+    seed_parts : tuple of str, default=("features", "ablation", "architectures")
         Parts whose networks are repeated over ``n_seeds`` seeds.
     zero_base_safe : bool, default=True
         Shift signed features (sentiment, MACD) positive before zero-base.
@@ -104,6 +106,11 @@ class StudyConfig:
         window 5/10/20, units units/4 and units, dropout 0.1/0.2.
     search_splits : int, default=3
         ``TimeSeriesSplit`` folds of the ``search`` part.
+    optuna_trials : int or None, default=None
+        With a number, the ``search`` part also runs Optuna's Bayesian search
+        (``OptunaSearchCV``, TPE sampler seeded with ``seed``) with that many
+        trials over the box the grid spans, and reports it next to the grid
+        search (needs ``pip install "skrnn[optuna]"``).
     quick : bool, default=False
         Marks a quick (smoke-test) run in the report.
     epochs_given : bool, default=False
@@ -132,11 +139,12 @@ class StudyConfig:
     coverage: float = 0.9
     ridge_alpha: float = 1.0
     n_seeds: int = 3
-    seed_parts: tuple = ("features", "ablation")
+    seed_parts: tuple = ("features", "ablation", "architectures")
     zero_base_safe: bool = True
     arch_features: str = "historical"
     search_grid: dict | None = None
     search_splits: int = 3
+    optuna_trials: int | None = None
     quick: bool = False
     epochs_given: bool = False
     benchmark_csv: str | None = None
@@ -166,6 +174,7 @@ class StudyConfig:
         "arch_features": [StrOptions(set(FEATURE_COMBINATIONS))],
         "search_grid": "no_validation",
         "search_splits": [int_at_least(2)],
+        "optuna_trials": [int_at_least(1), None],
         "quick": "no_validation",
         "epochs_given": "no_validation",
         "benchmark_csv": [str, None],
@@ -181,7 +190,7 @@ class StudyConfig:
 
     @classmethod
     def from_options(cls, quick=False, **options) -> "StudyConfig":
-        """The lab's configuration (or :meth:`quick_config`) with the options given.
+        """The reference configuration (or :meth:`quick_config`) with the options given.
 
         Options that are ``None`` keep their default; a given ``epochs`` is
         marked ``epochs_given``. The result is checked (:meth:`check_params`).

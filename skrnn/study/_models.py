@@ -16,24 +16,31 @@ from ._config import _MACD_COLUMNS, _MODEL_NAMES, _TARGET, StudyConfig, StudyErr
 # models
 # --------------------------------------------------------------------------- #
 def lab_regressor(kind="lstm", config: StudyConfig | None = None, target_channel=0, **overrides):
-    """The lab's zero-base recurrent network (or a variant of it).
+    """The reference zero-base recurrent network (or a variant of it).
 
     Parameters
     ----------
-    kind : {"lstm", "gru", "bilstm", "stacked"}, default="lstm"
-        ``"lstm"`` is the lab's ``LSTM(units) -> Dropout -> Dense(1)``;
+    kind : {"lstm", "gru", "bilstm", "stacked", "transformer"}, default="lstm"
+        ``"lstm"`` is the reference ``LSTM(units) -> Dropout -> Dense(1)``;
         ``"gru"`` swaps the cell, ``"bilstm"`` wraps it in ``Bidirectional``,
         ``"stacked"`` puts two LSTM layers of ``units`` on top of each other.
+        ``"transformer"`` is a :class:`~skrnn.TransformerRegressor` sized
+        from ``units``: two blocks of 4 heads of ``units // 16`` (``d_model =
+        units / 4``, 64 for the reference 256) and a feed-forward part of
+        ``units``, sinusoidal positions, the last step pooled; every
+        training setting (dropout, epochs, early stopping, learning rate and
+        its decay, zero-base scaling, seed) is the LSTM's.
     config : StudyConfig, optional
-        Hyper-parameters (the lab's defaults when omitted).
+        Hyper-parameters (the reference defaults when omitted).
     target_channel : int, default=0
         Position of ``close`` among the features.
     **overrides
-        Any :class:`~skrnn.RNNRegressor` parameter.
+        Any parameter of the estimator (:class:`~skrnn.RNNRegressor`,
+        :class:`~skrnn.TransformerRegressor`).
 
     Returns
     -------
-    skrnn.RNNRegressor
+    skrnn.RNNRegressor or skrnn.TransformerRegressor
         Unfitted; ``random_state`` is ``config.seed``.
 
     Examples
@@ -42,15 +49,21 @@ def lab_regressor(kind="lstm", config: StudyConfig | None = None, target_channel
     >>> lab_regressor().get_params()["units"]
     256
     """
-    from ..estimators import GRURegressor, LSTMRegressor
+    from ..estimators import GRURegressor, LSTMRegressor, TransformerRegressor
 
     config = config or StudyConfig()
-    if kind not in ("lstm", "gru", "bilstm", "stacked"):
-        raise StudyError(f"kind must be 'lstm', 'gru', 'bilstm' or 'stacked', got {kind!r}.")
-    cls = GRURegressor if kind == "gru" else LSTMRegressor
-    params = dict(
-        units=(config.units, config.units) if kind == "stacked" else config.units,
-        bidirectional=kind == "bilstm",
+    if kind not in ("lstm", "gru", "bilstm", "stacked", "transformer"):
+        raise StudyError(f"kind must be 'lstm', 'gru', 'bilstm', 'stacked' or 'transformer', "
+                         f"got {kind!r}.")
+    if kind == "transformer":
+        cls = TransformerRegressor
+        params = dict(n_heads=4, key_dim=max(1, config.units // 16), ff_units=config.units,
+                      n_blocks=2)
+    else:
+        cls = GRURegressor if kind == "gru" else LSTMRegressor
+        params = dict(units=(config.units, config.units) if kind == "stacked" else config.units,
+                      bidirectional=kind == "bilstm")
+    params.update(
         dropout=config.dropout, epochs=config.epochs, batch_size=config.batch_size,
         early_stopping=config.early_stopping, lr_decay=config.lr_decay,
         lr_decay_every=config.lr_decay_every, learning_rate=config.learning_rate,
@@ -171,7 +184,7 @@ def _target_dates(frame_index, positions, horizon):
 
 def prepare_data(frame, columns, target=_TARGET, horizon=1, window_len=10, test_size=0.2,
                  preprocessor=None, safe=True) -> PreparedData:
-    """The lab's data pipeline for one feature set.
+    """The reference data pipeline for one feature set.
 
     ``make_supervised(frame[columns], target, horizon)`` -> chronological
     split of the rows (``split_row = n - int(test_size * n)``) -> optional
@@ -264,7 +277,7 @@ def regression_metrics(y_true, y_pred, base=None) -> dict:
     """MSE, RMSE, MAE, R², MAPE (%) and, with ``base``, MSE in zero-base units.
 
     The zero-base error of a window is ``(y / x0 - 1) - (y_hat / x0 - 1) =
-    (y - y_hat) / x0``: the scale of the lab's table (about 0.002).
+    (y - y_hat) / x0``: the scale of the reference results (about 0.002).
 
     Examples
     --------
@@ -406,7 +419,10 @@ def fit_evaluate(prepared: PreparedData, estimator, experiment="", kind="lstm", 
 
 
 def _units_text(est):
-    units = est.get_params().get("units")
+    params = est.get_params()
+    if "units" not in params:  # the Transformer
+        return f"{params['n_blocks']} blocks, {params['n_heads']} heads x {params['key_dim']}"
+    units = params["units"]
     return "x".join(str(u) for u in units) if isinstance(units, tuple) else str(units)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +35,7 @@ PLOT_HORIZONS = (7, 30)
 
 
 def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_len=10,
-                    units=256, progress=None):
+                    units=256, progress=None, stored=None):
     """Compare recursive, direct and MIMO multi-step forecasts of ``close``.
 
     Parameters
@@ -59,6 +60,10 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
         LSTM units (capped at 16 in quick mode).
     progress : callable, optional
         Called with one line of text per stage.
+    stored : callable, optional
+        The study's :meth:`~skrnn.study._context._Study.stored`: each
+        strategy's networks and forecasts are kept when they finish and
+        loaded instead of fitted when a resumed study finds them.
 
     Returns
     -------
@@ -75,7 +80,6 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     from sktime.forecasting.naive import NaiveForecaster
 
     from ..estimators import LSTMRegressor
-    from ..forecasting import RNNForecaster
 
     say = progress or (lambda msg: None)
     out_dir = Path(out_dir)
@@ -133,16 +137,17 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     timings = {}
     coverage = {}
     for strategy in STRATEGIES:
-        t0 = time.perf_counter()
-        f = RNNForecaster(network(), window_len=window_len, strategy=strategy,
-                          normalize="zero_base", random_state=seed)
-        f.fit(y_train, fh=None if strategy == "recursive" else fh_of[strategy])
-        t_fit = time.perf_counter() - t0
         steps = np.asarray(fh_of[strategy])
-        pred, bands = f.predict_rolling(y_test, fh=steps, origins=origins, coverage=0.9)
-        point = pred.to_numpy().reshape(len(origins), len(steps))
-        lower = bands.iloc[:, 0].to_numpy().reshape(len(origins), len(steps))
-        upper = bands.iloc[:, 1].to_numpy().reshape(len(origins), len(steps))
+        fit = partial(_fit_strategy, strategy, network, window_len, seed, y_train, y_test, steps,
+                      origins)
+        if stored is not None:  # loaded when an earlier session finished it
+            fit = partial(stored, f"multistep-{strategy}",
+                          {"strategy": strategy, "units": units, "epochs": epochs,
+                           "n_samples": n_samples, "window_len": window_len, "seed": seed,
+                           "calibration": calibration, "quick": bool(quick), "n_train": n_train},
+                          fit, (y.to_numpy(), origins), label=f"multistep: {strategy}")
+        done = fit()
+        point, lower, upper, t_fit = done["point"], done["lower"], done["upper"], done["fit_s"]
         inside = (truth[:, steps - 1] >= lower) & (truth[:, steps - 1] <= upper)
         coverage[strategy] = pd.DataFrame(
             {"coverage": inside.mean(axis=0), "median_width": np.median(upper - lower, axis=0)},
@@ -153,14 +158,11 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
             index=pd.Index(steps, name="horizon"),
         )
         # the 7- and 30-day forecasts from the end of training, with intervals
-        fh_plot = steps[steps <= max(PLOT_HORIZONS)]
-        median = f.predict_quantiles(fh=list(fh_plot), alpha=[0.05, 0.5, 0.95])
-        fans[strategy] = pd.DataFrame(
-            median.to_numpy(), index=fh_plot, columns=["lower", "median", "upper"]
-        )
-        timings[strategy] = time.perf_counter() - t0
-        epochs_run = [getattr(e, "n_epochs_", None) for e in f.estimators_]
-        say(f"multistep: {strategy:9s} {len(f.estimators_)} network(s), epochs {epochs_run}, "
+        fans[strategy] = pd.DataFrame(done["fan"], index=steps[steps <= max(PLOT_HORIZONS)],
+                                      columns=["lower", "median", "upper"])
+        timings[strategy] = done["total_s"]
+        epochs_run = done["epochs"]
+        say(f"multistep: {strategy:9s} {len(epochs_run)} network(s), epochs {epochs_run}, "
             f"fit {t_fit:.1f}s, total {timings[strategy]:.1f}s, "
             f"MSE h=1 {errors[strategy]['mse'].iloc[0]:.2f}")
 
@@ -214,6 +216,27 @@ def multistep_study(frame, out_dir, *, quick=False, seed=0, epochs=None, window_
     say(f"multistep: wrote {csv.name} and {len(figures)} figures to {out_dir}")
     return {"table": table, "figures": [str(p) for p in figures], "csv": str(csv),
             "timings": timings, "coverage": coverage_table}
+
+
+def _fit_strategy(strategy, network, window_len, seed, y_train, y_test, steps, origins) -> dict:
+    """Fit one strategy's networks and forecast from every origin (plain arrays and numbers)."""
+    from ..forecasting import RNNForecaster
+
+    t0 = time.perf_counter()
+    f = RNNForecaster(network(), window_len=window_len, strategy=strategy,
+                      normalize="zero_base", random_state=seed)
+    f.fit(y_train, fh=None if strategy == "recursive" else [int(h) for h in steps])
+    t_fit = time.perf_counter() - t0
+    pred, bands = f.predict_rolling(y_test, fh=steps, origins=origins, coverage=0.9)
+    shape = (len(origins), len(steps))
+    fh_plot = steps[steps <= max(PLOT_HORIZONS)]
+    fan = f.predict_quantiles(fh=list(fh_plot), alpha=[0.05, 0.5, 0.95]).to_numpy()
+    return {"point": pred.to_numpy().reshape(shape),
+            "lower": bands.iloc[:, 0].to_numpy().reshape(shape),
+            "upper": bands.iloc[:, 1].to_numpy().reshape(shape),
+            "fan": np.asarray(fan, dtype=float), "fit_s": t_fit,
+            "total_s": time.perf_counter() - t0,
+            "epochs": [getattr(e, "n_epochs_", None) for e in f.estimators_]}
 
 
 def _assemble(errors, direct_h, n_origins):

@@ -21,7 +21,7 @@ from ._tables import result_order, result_row
 
 
 def part_features(study):
-    """The lab's four feature combinations, ranked; loss curves, errors and the MC-dropout band."""
+    """The four feature combinations, ranked; loss curves, errors and the MC-dropout band."""
     from ..datasets import feature_columns
     from ..plotting import plot_errors, plot_history, plot_predictions, plot_split
 
@@ -83,8 +83,7 @@ def part_features(study):
 def _interval_table(study, best_name, best, naive, last):
     """Raw MC-dropout, calibrated and random-walk bands of ``best`` on the test days.
 
-    The raw band (``interval="mc"``: the Monte-Carlo dropout percentiles, what
-    the lab's uncertainty task asks for) and the calibrated one (the default:
+    The raw band (``interval="mc"``: the Monte-Carlo dropout percentiles) and the calibrated one (the default:
     the same spread scaled by split conformal on the last training windows)
     come from the same fitted network: ``interval`` is read at predict time,
     so a deep copy with ``interval="mc"`` gives the raw band. The random-walk
@@ -104,13 +103,14 @@ def _interval_table(study, best_name, best, naive, last):
     W = best.data.W_test
     if study.progress is not None:
         study.progress.message(f"[features: {best_name}] MC dropout: {cfg.n_samples} passes")
-    raw_est = copy.deepcopy(best.estimator)
+    network = study.estimator_of(best, "features")  # trained again if it was loaded
+    raw_est = copy.deepcopy(network)
     raw_est.set_params(interval="mc")
     q = raw_est.predict_quantiles(W, levels, n_samples=cfg.n_samples)
     raw = [pd.Series(q[:, i], index=actual.index) for i in range(3)]
     calibrated = None
     try:
-        lo, hi = best.estimator.predict_interval(W, coverage=cfg.coverage, n_samples=cfg.n_samples)
+        lo, hi = network.predict_interval(W, coverage=cfg.coverage, n_samples=cfg.n_samples)
         calibrated = [best.predicted, pd.Series(lo, index=actual.index),
                       pd.Series(hi, index=actual.index)]
     except ValueError as exc:  # too few calibration windows for this coverage
@@ -118,7 +118,7 @@ def _interval_table(study, best_name, best, naive, last):
     train_close = best.data.X_train[_TARGET].to_numpy(dtype=float)
     rw_lo, rw_hi = random_walk_band(train_close, naive.predicted.to_numpy(), cfg.coverage,
                                     best.data.horizon)
-    cal = getattr(best.estimator, "calibration_", None)
+    cal = getattr(network, "calibration_", None)
     rows = []
 
     def add(band, lower, upper, passes, n_cal, center):
@@ -226,20 +226,24 @@ def part_ablation(study):
 
 
 def part_architectures(study):
-    """LSTM, GRU, bidirectional and stacked LSTM on the same features."""
+    """LSTM, GRU, bidirectional and stacked LSTM and a Transformer on the same features."""
     from ..datasets import feature_columns
     from ..plotting import plot_history
 
     frame = study.eth()
     name = study.config.arch_features
     cols = feature_columns(FEATURE_COMBINATIONS[name])
+    seeds = study.seeds("architectures")
     runs = {kind: study.run("architectures", name, frame, cols, kind)
-            for kind in ("lstm", "gru", "bilstm", "stacked")}
-    rows = [result_row("architectures", r) for r in runs.values()]
-    rows.append(result_row("architectures", study.run("architectures", name, frame, cols, "linear")))
+            for kind in ("lstm", "gru", "bilstm", "stacked", "transformer")}
+    rows = [result_row("architectures", r, seeds) for r in runs.values()]
+    rows.append(result_row("architectures", study.run("architectures", name, frame, cols, "linear"),
+                           seeds))
     naive = study.run("architectures", "close[t]", frame, ["close"], "naive")
-    rows.append(result_row("architectures", naive))
+    rows.append(result_row("architectures", naive, seeds))
     table = study.finish_table("architectures", rows, naive.metrics["mse"])
+    if seeds:
+        study.note("architectures", _seed_note(study.config))
     actual = runs["lstm"].actual
     study.zoom("architectures", actual, {r.model: r.predicted for r in runs.values()}, naive,
                f"Architectures on [{name}]: actual vs predicted")
@@ -248,7 +252,10 @@ def part_architectures(study):
                  title="Architectures: training (solid) and validation (dashed) loss")
     study.note("architectures", f"All on the [{name}] features. 2xLSTM = two stacked LSTM layers of "
                                 f"{study.config.units} units (the first returns sequences); BiLSTM "
-                                "= one Bidirectional LSTM layer. 'weights' = trainable parameters.")
+                                "= one Bidirectional LSTM layer. Transformer = a self-attention "
+                                "encoder over the window (2 blocks of 4 heads, sinusoidal "
+                                "positions, last step pooled) trained exactly as the LSTM. "
+                                "'weights' = trainable parameters.")
     return table
 
 
@@ -324,7 +331,7 @@ def part_crossasset(study):
 
 
 def part_btc(study):
-    """The lab's setup on the bundled Bitcoin candles (historical features)."""
+    """The reference setup on the bundled Bitcoin candles (historical features)."""
     from ..datasets import feature_columns
 
     frame = study.btc()
@@ -362,7 +369,7 @@ def _btc_tables(study, frame, cols):
 
 
 def part_search(study):
-    """GridSearchCV + TimeSeriesSplit on the training rows against the lab's setup."""
+    """GridSearchCV + TimeSeriesSplit on the training rows against the reference network."""
     from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
     from sklearn.pipeline import Pipeline
 
@@ -409,10 +416,17 @@ def part_search(study):
     )
     study.runs[("search", best_run.experiment, best_run.model)] = best_run
     lab_row = result_row("search", lab)
-    lab_row["experiment"] = f"{name} (lab: window={cfg.window_len}, units={cfg.units}, dropout={cfg.dropout})"
+    lab_row["experiment"] = f"{name} (reference: window={cfg.window_len}, units={cfg.units}, dropout={cfg.dropout})"
     naive = study.run("search", "close[t]", frame, ["close"], "naive")
     rows = [result_row("search", best_run), lab_row,
             result_row("search", study.run("search", name, frame, cols, "linear")), result_row("search", naive)]
+    if cfg.optuna_trials:  # Bayesian search next to the grid (skrnn study search --optuna)
+        from ._optuna import optuna_part
+
+        counting = (None if study.progress is None else
+                    lambda total: [_CountingLogger(study.progress, "search optuna", total)])
+        rows.insert(1, result_row("search", optuna_part(study, pipe, data, X_train, y_train, search,
+                                                        elapsed, metrics["mse"], naive, counting)))
     table = study.finish_table("search", rows, naive.metrics["mse"])
     cv = pd.DataFrame(search.cv_results_)
     keep = [c for c in cv.columns if c.startswith("param_")]
@@ -423,9 +437,9 @@ def part_search(study):
     cvt["fit_s"] = cv["mean_fit_time"]
     cvt["rank"] = cv["rank_test_score"]
     study.extra["grid"] = cvt.sort_values("rank").reset_index(drop=True)
-    study.zoom("search", lab.actual, {"LSTM (lab setup)": lab.predicted,
+    study.zoom("search", lab.actual, {"LSTM (reference)": lab.predicted,
                                       f"LSTM ({best_label})": best_run.predicted}, naive,
-               "Grid search: best candidate vs the lab's setup")
+               "Grid search: best candidate vs the reference network")
     study.note("search", f"GridSearchCV over {grid} with TimeSeriesSplit({cfg.search_splits}) on "
                          "the training rows only, scoring = -MSE (USD); the best candidate is "
                          f"refit on all training rows and tested once. The total search took "
@@ -446,7 +460,8 @@ def part_multistep(study):
     result = multistep_study(study.eth(), out, quick=cfg.quick, seed=cfg.seed,
                              epochs=cfg.epochs if cfg.epochs_given else None,
                              window_len=cfg.window_len, units=cfg.units,
-                             progress=study.progress.message if study.progress is not None else None)
+                             progress=study.progress.message if study.progress is not None else None,
+                             stored=study.stored)
     wide = result["table"]
     study.figures["multistep"] = [Path(p) for p in result.get("figures", [])]
     rows = []

@@ -131,7 +131,7 @@ def write_outputs(result: StudyResult, study: _Study, names, argv):
     out = result.out_dir
     result.results.to_csv(out / "results.csv", index=False)
     payload = {
-        "title": "skrnn ETH study (practical work no. 6)",
+        "title": "skrnn ETH study",
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "command": argv,
         "parts": names,
@@ -231,8 +231,8 @@ def _interval_markdown(iv: pd.DataFrame, cfg) -> list:
 
     text = (f"**Uncertainty**: {pct} bands of the best combination [{first['experiment']}] on "
             f"the test days (nominal coverage {first['nominal_coverage']:.0%}). The raw "
-            f"Monte-Carlo dropout band ({int(first['passes'])} forward passes with dropout on, "
-            f"what the lab's uncertainty task asks for) covers **{cov(raw)}** with a median width "
+            f"Monte-Carlo dropout band ({int(first['passes'])} forward passes with dropout on) "
+            f"covers **{cov(raw)}** with a median width "
             f"of {width(raw)}: it only reflects the network's weight uncertainty, not the "
             "market's noise, so it under-covers. The calibrated band (the default "
             "`interval=\"conformal\"`: the same spread scaled by split conformal on the last")
@@ -260,8 +260,8 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
     v = _versions()
     lines = ["# ETH price forecasting with recurrent networks: the skrnn study", ""]
     lines.append(
-        "Reproduction of practical work no. 6 (forecasting the Ethereum daily close with an LSTM) "
-        "and its extension tasks on the data bundled with skrnn. Generated "
+        "Forecasting the Ethereum daily close with the reference LSTM, its variants and "
+        "extensions on the data bundled with skrnn. Generated "
         f"{_dt.datetime.now(_dt.timezone.utc):%Y-%m-%d %H:%M} UTC by skrnn {v.get('skrnn')} "
         f"(TensorFlow {v.get('tensorflow')}, Keras {v.get('keras')}, scikit-learn "
         f"{v.get('scikit-learn')}), seed {cfg.seed}."
@@ -269,7 +269,7 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
     if cfg.quick:
         lines += ["", "> **Quick mode**: a small model (%d units, %d epochs). The numbers only "
                   "show that the pipeline runs; run `skrnn study` without `--quick` for the "
-                  "lab's setup." % (cfg.units, cfg.epochs)]
+                  "reference setup." % (cfg.units, cfg.epochs)]
     if argv is not None:
         lines += ["", "Command: `skrnn " + " ".join(argv) + "`"]
     lines += ["", "## Setup", ""]
@@ -278,12 +278,12 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
         lines.append(
             f"* **Data**: `load_eth()` — Binance ETHUSDT daily candles, Etherscan on-chain "
             f"statistics and the daily mean VADER sentiment of ETH tweets, inner-joined on the UTC "
-            f"day: {info['rows']} days, {info['first_date']} .. {info['last_date']}. The lab's "
+            f"day: {info['rows']} days, {info['first_date']} .. {info['last_date']}. The reference study's "
             "positive/negative/neutral tweet shares are not public; one daily compound score "
             "stands in for them."
         )
         lines.append(
-            f"* **Split**: chronological, the lab's rule (split_row = n - int({cfg.test_size} n)) "
+            f"* **Split**: chronological (split_row = n - int({cfg.test_size} n)) "
             f"on the supervised rows: {info['train_windows']} training windows (targets "
             f"{info['train_targets']}), {info['n_test']} test targets ({info['test_targets']})."
         )
@@ -302,8 +302,8 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
         f"*linear (ridge)* = `ZeroBaseRegressor(make_pipeline(FlattenWindows(), "
         f"Ridge(alpha={cfg.ridge_alpha:g})))` on the same windows.",
         "* **Metrics** on the test part: MSE, RMSE, MAE, R², MAPE in USD; *MSE zero-base* is the "
-        "MSE of `y / x0 - 1` (x0 = first close of the window), the scale of the lab's table "
-        "(~0.0015-0.004); *MSE vs naive* is the relative change of the USD MSE against the naive "
+        "MSE of `y / x0 - 1` (x0 = first close of the window), the scale of the reference "
+        "results (~0.0015-0.004); *MSE vs naive* is the relative change of the USD MSE against the naive "
         "forecast (negative = better than naive). Tables are sorted by test MSE (USD).",
     ]
     if cfg.zero_base_safe:
@@ -319,14 +319,14 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
             lines += [_img(out, split_png, "train/test split"), ""]
 
     titles = {
-        "features": "Feature combinations (the lab's ranking)",
-        "ablation": "Ablation: drop one feature group (task 3)",
-        "architectures": "Architectures: LSTM, GRU, BiLSTM, stacked LSTM (A, B)",
-        "indicators": "Technical indicators: RSI, MACD, Bollinger Bands (C)",
-        "crossasset": "Cross-asset feature: the BTC close (D)",
-        "btc": "Bitcoin (task 4)",
-        "search": "Grid search with TimeSeriesSplit (E)",
-        "multistep": "Multi-step forecasts (task 2)",
+        "features": "Feature combinations",
+        "ablation": "Ablation: drop one feature group",
+        "architectures": "Architectures: LSTM, GRU, BiLSTM, stacked LSTM, Transformer",
+        "indicators": "Technical indicators: RSI, MACD, Bollinger Bands",
+        "crossasset": "Cross-asset feature: the BTC close",
+        "btc": "Bitcoin",
+        "search": "Grid search with TimeSeriesSplit",
+        "multistep": "Multi-step forecasts",
         "benchmark": "Benchmark: one-step forecasts of several series, networks vs simple models",
     }
     for i, name in enumerate(names, 1):
@@ -397,6 +397,13 @@ def _report_markdown(result: StudyResult, study: _Study, names, argv) -> str:
                 fmt = {"cv_mse": "{:,.1f}", "cv_mse_std": "{:,.1f}", "fit_s": "{:.1f}"}
                 lines += ["Cross-validation (MSE in USD², mean over the folds):", "",
                           markdown_table(grid, fmt), ""]
+            compare = result.extra_tables.get("search_comparison")
+            if compare is not None:
+                lines += ["Grid search vs Optuna (best CV MSE and test MSE in USD², networks "
+                          "trained, seconds):", "",
+                          markdown_table(compare, {"best_cv_mse": "{:,.1f}", "test_mse": "{:,.1f}",
+                                                   "time_s": "{:.0f}",
+                                                   "test_mse_vs_naive": "{:+.1%}"}), ""]
         for path in result.figures.get(name, []):
             if Path(path).name == "split.png":
                 continue

@@ -57,9 +57,9 @@ TIME_REASON = (
 
 def _has_network(estimator, depth=0):
     """Whether ``estimator`` is, wraps or ends in a skrnn network regressor."""
-    from ..estimators import RNNRegressor
+    from .._network import WindowNetworkRegressor
 
-    if isinstance(estimator, RNNRegressor):
+    if isinstance(estimator, WindowNetworkRegressor):
         return True
     if depth > 4 or estimator is None:
         return False
