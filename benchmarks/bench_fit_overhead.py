@@ -80,7 +80,14 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=3, help="timed (skrnn, keras) pairs after the warm-up")
     p.add_argument("--fixed-rounds", type=int, default=5,
                    help="timed pairs for the fixed-cost run (1 epoch, 256 windows)")
+    p.add_argument("--breakdown-only", action="store_true",
+                   help="only print where a small fit's time goes")
     args = p.parse_args(argv)
+    if args.breakdown_only:
+        print("where a small fit's time goes: LSTMRegressor(units=4, epochs=2), 300 windows "
+              "of 10 x 3:")
+        breakdown()
+        return
 
     C.header("fit overhead: LSTMRegressor vs hand-written Keras",
              X=f"{args.samples}x{args.window}x{args.features} float32", units=args.units,
@@ -101,6 +108,74 @@ def main(argv=None):
     print()
     print(f"fixed cost (checks, split, build, compile, first tracing): {n_small} windows, 1 epoch:")
     compare(X[:n_small], y[:n_small], small, args.fixed_rounds, show_losses=False)
+
+    print()
+    print("where a small fit's time goes: LSTMRegressor(units=4, epochs=2), 300 windows of 10 x 3:")
+    breakdown()
+
+
+def breakdown(rounds=3):
+    """Where the time of a small fit goes: LSTM(4), 2 epochs, 300 windows of 10 x 3."""
+    import keras
+
+    from skrnn import LSTMRegressor
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 10, 3))
+    y = X[:, -1, 0]
+
+    class Clock(keras.callbacks.Callback):
+        def __init__(self, marks):
+            super().__init__()
+            self.marks = marks
+
+        def on_train_begin(self, logs=None):
+            self.marks["train begin"] = time.perf_counter()
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.marks.setdefault("first step", time.perf_counter())
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.marks[f"epoch {epoch + 1}"] = time.perf_counter()
+
+        def on_train_end(self, logs=None):
+            self.marks["train end"] = time.perf_counter()
+
+    rows = []
+    for _ in range(rounds + 1):
+        marks = {}
+        reg = LSTMRegressor(units=4, epochs=2, random_state=0, callbacks=[Clock(marks)])
+        original = reg._build_model
+
+        def timed_build(*a, _orig=original, **k):
+            marks["build begin"] = time.perf_counter()
+            model = _orig(*a, **k)
+            marks["built"] = time.perf_counter()
+            return model
+
+        reg._build_model = timed_build
+        t0 = time.perf_counter()
+        reg.fit(X, y)
+        t_fit = time.perf_counter()
+        reg.predict(X)
+        t_pred = time.perf_counter()
+        reg.predict(X)
+        t_pred2 = time.perf_counter()
+        rows.append({
+            "checks, scaler, split": marks["build begin"] - t0,
+            "build + compile": marks["built"] - marks["build begin"],
+            "fit set-up (adapters)": marks["train begin"] - marks["built"],
+            "trace train step + 1st batch": marks["first step"] - marks["train begin"],
+            "rest of epoch 1 (incl. val trace)": marks["epoch 1"] - marks["first step"],
+            "epoch 2": marks["epoch 2"] - marks["epoch 1"],
+            "calibration predict (trace)": t_fit - marks["train end"],
+            "total fit": t_fit - t0,
+            "predict (traced)": t_pred - t_fit,
+            "predict again": t_pred2 - t_pred,
+        })
+    print(f"  median of {rounds} fits after a warm-up:")
+    for key in rows[0]:
+        print(f"    {key:<36} {C.fmt_time(C.median([r[key] for r in rows[1:]])):>10}")
 
 
 def compare(X, y, args, rounds, show_losses):

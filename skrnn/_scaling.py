@@ -17,11 +17,18 @@ import numbers
 
 import numpy as np
 
+from ._validation import window_rows
+
+#: Windows per chunk when a scaler reduces or scales many windows (bounded
+#: temporary memory for windows that are a strided view).
+CHUNK = 4096
+
+
 def zero_base(windows, anchor="first"):
     """Zero-base normalise windows: ``x / x0 - 1`` per window and feature.
 
     ``x0`` is the first row (oldest observation) of each window; a zero
-    ``x0`` is replaced by 1, exactly as the lab's ``normalise_zero_base``.
+    ``x0`` is replaced by 1, exactly as the reference study's ``normalise_zero_base``.
     With ``anchor="last"`` it is the last row (the newest observation): the
     window then reads as returns relative to today, and a target scaled the
     same way is the return to predict (0 means "no change").
@@ -183,6 +190,10 @@ class WindowScaler:
         """Scaled windows and the context for the targets of those windows."""
         return X, None
 
+    def context(self, X):
+        """The context of :meth:`windows` alone, without scaling the windows."""
+        return self.windows(X)[1]
+
     def target(self, y, context, channel):
         """Targets in the scaled space."""
         return y
@@ -205,6 +216,11 @@ class ZeroBaseScaler(WindowScaler):
     def windows(self, X):
         return zero_base(X, anchor=self.anchor)
 
+    def context(self, X):
+        base = np.array(X[:, 0 if self.anchor == "first" else -1, :], dtype=float)
+        base[base == 0] = 1.0
+        return base
+
     def target(self, y, context, channel):
         return zero_base_target(y, context, channel)
 
@@ -225,14 +241,20 @@ class StandardWindowScaler(WindowScaler):
     """
 
     def fit(self, X):
-        rows = X.reshape(-1, X.shape[-1])
-        self.mean_ = rows.mean(axis=0)
-        std = rows.std(axis=0)
+        # mean and std over every window row (rows shared by windows count
+        # once per window), summed chunk by chunk so that a strided view of
+        # windows is never copied whole
+        count = X.shape[0] * X.shape[1]
+        self.mean_ = sum(c.sum(axis=0) for c in _row_chunks(X)) / count
+        std = np.sqrt(sum(((c - self.mean_) ** 2).sum(axis=0) for c in _row_chunks(X)) / count)
         self.scale_ = np.where(std > 0, std, 1.0)
         return self
 
     def windows(self, X):
         return (X - self.mean_) / self.scale_, len(X)
+
+    def context(self, X):
+        return len(X)
 
     def _stats(self, channel, shape):
         ch = [channel] if np.ndim(channel) == 0 else list(channel)
@@ -255,6 +277,48 @@ class StandardWindowScaler(WindowScaler):
         return self._stats(channel, s.shape)[1] * s
 
 
+def _row_chunks(X):
+    """The window rows of ``X`` as 2D blocks of at most ``CHUNK`` windows, one at a time."""
+    for start in range(0, len(X), CHUNK):
+        yield X[start:start + CHUNK].reshape(-1, X.shape[-1])
+
+
+class ScaledWindows:
+    """Windows scaled one batch at a time, as float32 for the network.
+
+    Holds the raw windows (a strided view stays a view), a fitted
+    :class:`WindowScaler` and, for training, the raw targets ``(n,
+    n_outputs)``, the target channel and the sample weights. :meth:`take`
+    gathers the windows at some positions, scales them and casts them to
+    float32; the result equals the same rows of the whole array scaled at
+    once (every scaling is per window or per feature), but only one batch
+    is ever in memory.
+    """
+
+    def __init__(self, windows, scaler, targets=None, channel=0, sample_weight=None):
+        self.windows = windows
+        self.scaler = scaler
+        self.targets = targets
+        self.channel = channel
+        self.sample_weight = sample_weight
+
+    def __len__(self):
+        return len(self.windows)
+
+    def take(self, idx):
+        """Scaled float32 windows at positions ``idx`` (a slice or integer array)."""
+        return self.scaler.windows(self.windows[idx])[0].astype(np.float32)
+
+    def take_xy(self, idx):
+        """``(windows, targets)`` or ``(windows, targets, sample_weight)`` at ``idx``, float32."""
+        scaled, context = self.scaler.windows(self.windows[idx])
+        out = (scaled.astype(np.float32),
+               self.scaler.target(self.targets[idx], context, self.channel).astype(np.float32))
+        if self.sample_weight is None:
+            return out
+        return out + (np.asarray(self.sample_weight[idx], dtype=np.float32),)
+
+
 #: ``normalize`` option -> window scaler factory.
 SCALERS = {
     None: WindowScaler,
@@ -273,7 +337,10 @@ def resolve_normalize(normalize, X):
     """The concrete ``normalize`` option for training windows ``X``."""
     if normalize != "auto":
         return normalize
-    return AUTO_POSITIVE if np.all(X > 0) else AUTO_OTHER
+    rows = window_rows(X)  # the rows under a window view: no 3D mask
+    positive = (np.all(rows > 0) if rows is not None
+                else all(np.all(X[i:i + CHUNK] > 0) for i in range(0, len(X), CHUNK)))
+    return AUTO_POSITIVE if positive else AUTO_OTHER
 
 
 def make_window_scaler(normalize, X):

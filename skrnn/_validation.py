@@ -82,11 +82,15 @@ def check_finite(array: np.ndarray, what: str = "X", columns=None, index=None) -
     if finite.all():
         return
     idx = np.argwhere(~finite)[0]
-    value = array[tuple(idx)]
+    raise_not_finite(what, idx, array[tuple(idx)], columns, index)
+
+
+def raise_not_finite(what, idx, value, columns=None, index=None) -> None:
+    """The ValueError of :func:`check_finite` for the bad cell at position ``idx``."""
     where = f"row {idx[0]}"
     if index is not None and not isinstance(index, pd.RangeIndex):
         where += f" ({index[idx[0]]!r})"
-    if array.ndim >= 2:
+    if len(idx) >= 2:
         col = idx[-1]
         name = columns[col] if columns is not None and col < len(columns) else col
         where += f", column {name!r}"
@@ -95,6 +99,52 @@ def check_finite(array: np.ndarray, what: str = "X", columns=None, index=None) -
         f"{what} contains {kind} at {where}. Fill or drop missing or infinite "
         "values first (e.g. frame.ffill() or frame.dropna())."
     )
+
+
+def window_rows(X):
+    """The rows under windows ``X``: a read-only 2D view ``R``, or None.
+
+    ``X`` of shape ``(n, window_len, n_features)`` is a *window view* when
+    window ``i`` starts ``step`` rows after window ``i - 1`` in memory, with
+    ``1 <= step <= window_len`` (what :class:`~skrnn.SlidingWindow` and
+    ``np.lib.stride_tricks.sliding_window_view`` return, and also any
+    C-contiguous 3D array, with ``step = window_len``). Then ``X[i, j] ==
+    R[i * step + j]`` and every row of ``R`` is in some window, so checks and
+    reductions over the elements of ``X`` can run on ``R`` without copying
+    the windows. Found from the strides alone (no buffer is read).
+    """
+    if not isinstance(X, np.ndarray) or X.ndim != 3 or X.size == 0:
+        return None
+    n, length, n_features = X.shape
+    s_window, s_row, s_col = X.strides
+    if s_row <= 0 or s_col <= 0:
+        return None
+    step = 1 if n == 1 else s_window // s_row
+    if n > 1 and (s_window % s_row or not 1 <= step <= length):
+        return None
+    return np.lib.stride_tricks.as_strided(
+        X, shape=((n - 1) * step + length, n_features), strides=(s_row, s_col), writeable=False)
+
+
+def check_windows_finite(X, what="X") -> None:
+    """:func:`check_finite` for 3D windows, on the rows under them when ``X`` is a window view.
+
+    Raises the same error (the first bad window, ``row`` being the window's
+    position, and the feature) without building a mask of the whole 3D array.
+    """
+    rows = window_rows(X) if np.issubdtype(X.dtype, np.number) else None
+    if rows is None:
+        check_finite(X, what)
+        return
+    finite = np.isfinite(rows)
+    if finite.all():
+        return
+    r, col = np.argwhere(~finite)[0]
+    n, length = X.shape[:2]
+    step = 1 if n == 1 else X.strides[0] // X.strides[1]
+    # the first window holding row r (windows i*step .. i*step + length - 1)
+    window = max(0, -(-(int(r) - length + 1) // step))
+    raise_not_finite(what, np.array([window, r - window * step, col]), rows[r, col])
 
 
 class _StrictIntInterval(Interval):
@@ -193,7 +243,10 @@ def validate_windows(estimator, X, y=None, *, reset: bool, sample_weight=None):
         raise ValueError(f"{name} got 0 windows (X.shape={X.shape}); at least 1 is required.")
     if X.shape[1] < 1 or (X.ndim == 3 and X.shape[2] < 1):
         raise ValueError(f"{name} got windows with no time steps or no features (X.shape={X.shape}).")
-    check_finite(X, "X", getattr(estimator, "feature_names_in_", None) if X.ndim == 2 else None)
+    if X.ndim == 3:
+        check_windows_finite(X, "X")
+    else:
+        check_finite(X, "X", getattr(estimator, "feature_names_in_", None))
     n_timesteps, n_features = (X.shape[1], 1) if X.ndim == 2 else X.shape[1:]
     if reset:
         estimator.n_features_in_ = int(X.shape[1] if X.ndim == 2 else n_features)

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._indicators import TechnicalIndicators, bollinger_bands, macd, rsi
+from ._panel import make_panel_windows
 from ._scaling import inverse_zero_base_target, zero_base, zero_base_target
 from ._validation import (
     StrOptions,
@@ -32,6 +33,7 @@ __all__ = [
     "SlidingWindow",
     "FlattenWindows",
     "make_supervised",
+    "make_panel_windows",
     "zero_base",
     "zero_base_target",
     "inverse_zero_base_target",
@@ -165,12 +167,16 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
         Returns
         -------
         windows : ndarray of shape (n_rows, window_len, n_features)
+            A read-only strided view over a padded copy of the rows (window
+            ``t`` shares its rows with window ``t + 1``); ``np.array(windows)``
+            gives a writable copy.
         """
         check_is_fitted(self, "history_")
         check_params(self)
         X, index = self._check_input(X, reset=False)
-        prefix = self._prefix(X, index)
-        return windows_of(np.concatenate([prefix, X]) if len(prefix) else X, self.window_len)
+        # the windows are a read-only view over one padded copy of the rows:
+        # window_len times less memory than materialised windows
+        return window_view(np.concatenate([self._prefix(X, index), X]), self.window_len)
 
     def _prefix(self, X, index):
         k = self.window_len - 1
@@ -196,14 +202,24 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
         return tags
 
 
+def window_view(X, window_len):
+    """All windows of ``window_len`` consecutive rows of 2D ``X`` as a read-only view.
+
+    Shape ``(len(X) - window_len + 1, window_len, n_features)``; window ``i``
+    is ``X[i:i + window_len]``, sharing memory with ``X`` (numpy's
+    ``sliding_window_view``, no copy).
+    """
+    view = np.lib.stride_tricks.sliding_window_view(X, window_len, axis=0)
+    return view.transpose(0, 2, 1)
+
+
 def windows_of(X, window_len):
     """All windows of ``window_len`` consecutive rows of ``X``, one per end row.
 
     Returns an array of shape ``(len(X) - window_len + 1, window_len,
     n_features)`` built with stride tricks (a contiguous copy).
     """
-    view = np.lib.stride_tricks.sliding_window_view(X, window_len, axis=0)
-    return np.ascontiguousarray(view.transpose(0, 2, 1))
+    return np.ascontiguousarray(window_view(X, window_len))
 
 
 class FlattenWindows(TransformerMixin, BaseEstimator):

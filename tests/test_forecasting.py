@@ -65,7 +65,7 @@ def test_clear_import_error_without_sktime():
             "try:\n    import skrnn.forecasting\nexcept ImportError as e:\n    print(e)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
-    assert "pip install skrnn[sktime]" in out.stdout, out.stdout + out.stderr
+    assert 'pip install "skrnn[sktime]"' in out.stdout, out.stdout + out.stderr
 
 
 # --------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import numpy as np
 
 from .._conformal import QuantileTracker, SplitConformal
 from ..preprocessing import windows_of
+from ._strategies import window_order
 
 #: Coverage whose tracked band sets the adaptive stretch of the other bands.
 REFERENCE_COVERAGE = 0.9
@@ -34,14 +35,17 @@ class ForecastCalibration:
 
     Parameters
     ----------
-    tail_Z : ndarray of shape (n_cal + window_len, n_channels)
+    tail_Z : ndarray of shape (n_cal + window_len, n_channels) or list of them
         The (globally scaled) series rows from the first calibration window
-        to the last training row.
-    tail_y : ndarray of shape (n_cal + window_len, n_targets)
+        to the last training row; for a panel, one such tail per series
+        (the windows the network held out of each series), whose residuals
+        are pooled.
+    tail_y : ndarray of shape (n_cal + window_len, n_targets) or list of them
         The same rows of ``y`` in the data's units (the values to cover).
     window_len : int
-    n_calibration : int
-        Calibration origins (windows with a one-step target in the tail).
+    n_calibration : int or list of int
+        Calibration origins (windows with a one-step target in the tail),
+        per tail.
     hint : str
         Advice appended to "too few calibration points" errors.
 
@@ -54,10 +58,13 @@ class ForecastCalibration:
     """
 
     def __init__(self, tail_Z, tail_y, window_len, n_calibration, hint):
-        self.tail_Z = tail_Z
-        self.tail_y = tail_y
+        many = isinstance(tail_Z, list)
+        self.tail_Z = tail_Z if many else [tail_Z]
+        self.tail_y = tail_y if many else [tail_y]
         self.window_len = int(window_len)
-        self.n_calibration = int(n_calibration)
+        self.n_tail = [int(n) for n in (n_calibration if many else [n_calibration])]
+        self.n_calibration = sum(self.n_tail)
+        self.n_targets = self.tail_y[0].shape[1]
         self.hint = hint
         self.steps_ = {}
         self.trackers_ = {}
@@ -69,24 +76,30 @@ class ForecastCalibration:
         if not missing:
             return
         missing = np.asarray(missing)
-        L, n = self.window_len, self.n_calibration
-        W = windows_of(self.tail_Z, L)[:n]  # origin j ends at tail row j + L - 1
-        X_fut = None
-        k = self.tail_y.shape[1]
-        H = int(missing.max())
-        if forecaster._strategy.reads_future_X and self.tail_Z.shape[1] > k and H > 1:
-            # rows after each origin; beyond the tail only steps without a target use them
-            rows = np.arange(n)[:, None] + L + np.arange(H - 1)[None, :]
-            X_fut = self.tail_Z[np.minimum(rows, len(self.tail_Z) - 1), k:]
+        L, k, H = self.window_len, self.n_targets, int(missing.max())
+        Ws, X_futs = [], []
+        for tail_Z, n in zip(self.tail_Z, self.n_tail):
+            Ws.append(windows_of(tail_Z, L)[:n])  # origin j ends at tail row j + L - 1
+            if forecaster._strategy.reads_future_X and tail_Z.shape[1] > k and H > 1:
+                # rows after each origin; beyond the tail only steps without a target use them
+                rows = np.arange(n)[:, None] + L + np.arange(H - 1)[None, :]
+                X_futs.append(tail_Z[np.minimum(rows, len(tail_Z) - 1), k:])
+        W = Ws[0] if len(Ws) == 1 else np.concatenate(Ws)
+        X_fut = None if not X_futs else X_futs[0] if len(X_futs) == 1 else np.concatenate(X_futs)
         center = forecaster._forecast(W, X_fut, missing, n_samples=None)[0]
         spread = residual_spread(forecaster, W, X_fut, missing)[0]
+        starts = np.cumsum([0, *self.n_tail])
         for s, h in enumerate(missing):
-            valid = np.arange(n - h + 1)  # origins whose value h steps later is in the tail
-            if len(valid) == 0:
+            # per tail, the origins whose value h steps later is in the tail
+            counts = [n - h + 1 for n in self.n_tail]
+            if max(counts) <= 0:
                 self.steps_[int(h)] = None
                 continue
-            actual = self.tail_y[valid + L - 1 + h]
-            self.steps_[int(h)] = SplitConformal().fit(actual, center[valid, s], spread[valid, s])
+            pos = np.concatenate([start + np.arange(c) for start, c in zip(starts, counts)
+                                  if c > 0])
+            actual = np.concatenate([tail_y[np.arange(c) + L - 1 + h] for tail_y, c
+                                     in zip(self.tail_y, counts) if c > 0])
+            self.steps_[int(h)] = SplitConformal().fit(actual, center[pos, s], spread[pos, s])
 
     def _step(self, h):
         cal = self.steps_[int(h)]
@@ -102,7 +115,7 @@ class ForecastCalibration:
 
     def floors(self, steps):
         """Spread floors, shape (len(steps), n_targets)."""
-        return np.stack([np.broadcast_to(self._step(h).floor_, self.tail_y.shape[1:])
+        return np.stack([np.broadcast_to(self._step(h).floor_, (self.n_targets,))
                          for h in steps])
 
     # ------------------------------------------------------------------ adaptive
@@ -122,7 +135,7 @@ class ForecastCalibration:
         trackers = self.trackers_ if trackers is None else trackers
         ref = trackers.get(REFERENCE_COVERAGE)
         if ref is None:
-            return np.ones(self.tail_y.shape[1])
+            return np.ones(self.n_targets)
         a = 1.0 - REFERENCE_COVERAGE
         q = self._step(1).score_quantiles([a / 2, 1 - a / 2], hint=self.hint)
         return (np.atleast_1d(ref.upper_) - np.atleast_1d(ref.lower_)) / (q[1] - q[0])
@@ -213,6 +226,48 @@ class ForecastCalibration:
                 lo[:, 0], hi[:, 0] = history[float(c)]
             bands[float(c)] = (center + width * lo, center + width * hi)
         return bands
+
+
+def calibration_tail(est, series, raw, window_len):
+    """The :class:`ForecastCalibration` of a fitted forecaster, or None.
+
+    None when the estimator gives raw Monte-Carlo bands (``interval="mc"``)
+    or cannot sample. The calibration origins are the windows the networks
+    held out: the last ``calibration_fraction`` of the one-step windows, in
+    their training order (for a panel, the latest windows of every series,
+    see :func:`~._strategies.window_order`).
+
+    Parameters
+    ----------
+    est : regressor
+        The estimator the forecaster clones.
+    series : list of tuple of ndarray
+        The training series (see :meth:`Strategy.fit
+        <skrnn.forecasting.Strategy.fit>`).
+    raw : list of ndarray
+        The ``y`` values of each series in the data's units.
+    window_len : int
+    """
+    if getattr(est, "interval", None) not in ("conformal", "conformal_mc") \
+            or not hasattr(est, "predict_samples"):
+        return None
+    _, which = window_order(series, window_len, 1)
+    n_windows = len(which)
+    n_cal = int(float(est.calibration_fraction) * n_windows)
+    held = np.bincount(which[n_windows - n_cal:], minlength=len(series))
+    tails_Z, tails_y, counts = [], [], []
+    for i, ((Z, *_), values, m) in enumerate(zip(series, raw, held)):
+        if m or (i == len(series) - 1 and not counts):  # keep one tail, even if empty
+            start = len(Z) - window_len - m  # the first held-out window of this series
+            tails_Z.append(Z[start:])
+            tails_y.append(values[start:])
+            counts.append(int(m))
+    hint = (f" The forecaster calibrates its bands on the last {n_cal} of {n_windows} "
+            "training windows (the estimator's calibration_fraction): raise "
+            "calibration_fraction, fit on a longer series, ask for a lower coverage "
+            "or fewer steps, or set the estimator's interval='mc' for the raw "
+            "Monte-Carlo band.")
+    return ForecastCalibration(tails_Z, tails_y, window_len, counts, hint)
 
 
 def residual_spread(forecaster, W, X_fut, steps):

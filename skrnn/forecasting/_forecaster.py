@@ -25,11 +25,18 @@ from .._validation import (
     check_positive_int,
     int_at_least,
 )
-from ._calibration import ForecastCalibration, residual_spread
+from ._calibration import calibration_tail, residual_spread
+from ._panel import (
+    PanelWindow,
+    by_series,
+    cutoff_groups,
+    fit_window,
+    observe_new_rows,
+    tracks_one_step,
+)
 from ._rolling import rolling_forecast, rolling_windows
 from ._rows import as_frame, float_values, positive_steps
 from ._strategies import STRATEGIES, make_strategy
-from ._window import SeriesWindow
 
 
 
@@ -55,6 +62,10 @@ class RNNForecaster(BaseForecaster):
     the *future* ``X`` rows at ``cutoff + 1 .. cutoff + max(fh) - 1`` in
     ``predict`` (a ``ValueError`` names missing times); ``"direct"`` and
     ``"mimo"`` read past ``X`` only and ignore a future ``X``.
+
+    Many series: a panel or hierarchy ``y`` trains one network on the windows
+    of all series, never across two; predictions, intervals and ``update``
+    cover every series (see :mod:`skrnn.forecasting._panel`).
 
     Probabilistic forecasts (:meth:`predict_interval`,
     :meth:`predict_quantiles`, :meth:`predict_var`) are calibrated per step
@@ -146,8 +157,9 @@ class RNNForecaster(BaseForecaster):
         "maintainers": ["skrnn developers"],
         "python_dependencies": ["tensorflow"],
         "object_type": "forecaster",
-        "y_inner_mtype": "pd.DataFrame",
-        "X_inner_mtype": "pd.DataFrame",
+        # panels and hierarchies natively: one network for all series
+        "y_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
+        "X_inner_mtype": ["pd.DataFrame", "pd-multiindex", "pd_multiindex_hier"],
         "capability:multivariate": True,
         "capability:exogenous": True,
         "capability:categorical_in_X": False,
@@ -206,18 +218,17 @@ class RNNForecaster(BaseForecaster):
         check_params(self)
         k = y.shape[1]
         est = _estimator_for(self.estimator, k, self.normalize)
-        window = SeriesWindow(self.window_len, self.scaler)
-        Z, ys = window.fit(y, X)
+        window, series, raw = fit_window(y, X, self.window_len, self.scaler, self.cutoff)
         self.n_channels_ = window.n_channels
-        self.scaler_ = make_window_scaler(self.normalize, Z)
+        self.scaler_ = make_window_scaler(self.normalize, np.concatenate([s[0] for s in series]))
         strategy = make_strategy(self.strategy)
         steps = positive_steps(fh, self.cutoff, self.strategy) if strategy.needs_fh else None
         fit_one = partial(_fit_network, est, scaler=self.scaler_, n_targets=k,
                           random_state=self.random_state)
-        strategy.fit([(Z, ys)], window.window_len, steps, fit_one)
+        strategy.fit(series, window.window_len, steps, fit_one)
         self._window, self._strategy = window, strategy
         self.estimators_, self.horizons_ = strategy.estimators_, strategy.horizons_
-        self.calibration_ = _calibration_tail(est, Z, float_values(y, "y"), window.window_len)
+        self.calibration_ = calibration_tail(est, series, raw, window.window_len)
         self._spread_mode = getattr(est, "interval", None)
         return self
 
@@ -227,9 +238,7 @@ class RNNForecaster(BaseForecaster):
         The one-step forecasts of the new values are scored first: the
         adaptive quantiles of calibrated bands move with their hits and misses.
         """
-        if self.calibration_ is not None and len(y) and _tracks_one_step(self):
-            _observe(self, y, X)
-        self._window.update(y, X)
+        observe_new_rows(self, y, X)
         return self
 
     def _check_steps(self, steps):
@@ -240,13 +249,11 @@ class RNNForecaster(BaseForecaster):
         return steps
 
     def _from_cutoff(self, fh, X, n_samples):
-        """Forecasts from the current window: (n_paths, len(fh), k) and fh's index."""
-        steps = np.asarray(fh.to_relative(self.cutoff).to_numpy(), dtype=int).ravel()
-        self._check_steps(steps)
-        W, X_fut = self._window.last_window(X, steps, self.cutoff,
-                                            self._strategy.reads_future_X)
-        out = self._forecast(W, X_fut, steps, n_samples=n_samples)[:, 0]
-        return out, fh.to_absolute_index(self.cutoff)
+        """Forecasts from the current window(s): (n_paths, n_series * len(fh), k), index."""
+        groups, index = cutoff_groups(self, fh, X)
+        outs = [self._forecast(W, X_fut, steps, n_samples=n_samples)
+                for _, W, X_fut, steps in groups]
+        return by_series(groups, outs, axis=1), index
 
     def _predict(self, fh, X):
         """Point forecasts (dropout off) at the steps of ``fh``, one column per ``y`` column."""
@@ -420,12 +427,13 @@ def _estimator_for(estimator, n_targets, normalize):
 
 
 def _check_single_series(forecaster, method):
-    """Raise if ``forecaster`` was fitted on a panel (sktime fitted one clone per series)."""
-    if getattr(forecaster, "_window", None) is None:
+    """Raise if ``forecaster`` was fitted on a panel (one network for many series)."""
+    if isinstance(getattr(forecaster, "_window", None), PanelWindow):
         raise NotImplementedError(
-            f"{method} works on a single series; this forecaster was fitted on a panel "
-            "or hierarchy (one clone per series in forecasters_). Call it on "
-            "forecasters_.iloc[i, 0], or use predict_interval / predict_quantiles."
+            f"{method} works on a forecaster fitted on a single series; this one was "
+            f"fitted on a panel or hierarchy of {len(forecaster._window.keys)} series "
+            "(one network for all). Use predict, predict_interval, predict_quantiles "
+            "and update, which give and take every series."
         )
 
 
@@ -508,27 +516,6 @@ def _var_frame(samples, index, columns, cov):
     return pd.concat(blocks, axis=1)
 
 
-def _calibration_tail(est, Z, y_values, window_len):
-    """The :class:`ForecastCalibration` of a fitted forecaster, or None.
-
-    None when the estimator gives raw Monte-Carlo bands (``interval="mc"``)
-    or cannot sample. The calibration origins are the windows the networks
-    held out (the last ``calibration_fraction`` of the one-step windows).
-    """
-    if getattr(est, "interval", None) not in ("conformal", "conformal_mc") \
-            or not hasattr(est, "predict_samples"):
-        return None
-    n_windows = len(Z) - window_len
-    n_cal = int(float(est.calibration_fraction) * n_windows)
-    start = n_windows - n_cal
-    hint = (f" The forecaster calibrates its bands on the last {n_cal} of {n_windows} "
-            "training windows (the estimator's calibration_fraction): raise "
-            "calibration_fraction, fit on a longer series, ask for a lower coverage "
-            "or fewer steps, or set the estimator's interval='mc' for the raw "
-            "Monte-Carlo band.")
-    return ForecastCalibration(Z[start:], y_values[start:], window_len, n_cal, hint)
-
-
 def _quantiles(forecaster, fh, X, groups, columns):
     """Quantile frame for ``groups`` of ``(coverage or None, levels)``.
 
@@ -540,36 +527,18 @@ def _quantiles(forecaster, fh, X, groups, columns):
         samples, index = forecaster._samples(fh, X)
         probs = [p for _, levels in groups for p in levels]
         return _quantile_frame(samples, probs, index, columns)
-    steps = np.asarray(fh.to_relative(forecaster.cutoff).to_numpy(), dtype=int).ravel()
-    forecaster._check_steps(steps)
-    cal.calibrate(forecaster, steps)
-    W, X_fut = forecaster._window.last_window(X, steps, forecaster.cutoff,
-                                              forecaster._strategy.reads_future_X)
-    center = forecaster._forecast(W, X_fut, steps)[0]  # (1, S, k)
-    spread = residual_spread(forecaster, W, X_fut, steps)[0]
-    index = fh.to_absolute_index(forecaster.cutoff)
-    parts = [cal.quantiles(steps, center, spread, np.asarray(levels), coverage=c)[0]
-             for c, levels in groups]  # each (S, k, n_levels)
-    q = np.concatenate(parts, axis=-1)
+    batches, index = cutoff_groups(forecaster, fh, X)
+    qs = []
+    for _, W, X_fut, steps in batches:
+        cal.calibrate(forecaster, steps)
+        center = forecaster._forecast(W, X_fut, steps)[0]  # (B, S, k)
+        spread = residual_spread(forecaster, W, X_fut, steps)[0]
+        parts = [cal.quantiles(steps, center, spread, np.asarray(levels), coverage=c)
+                 for c, levels in groups]  # each (B, S, k, n_levels)
+        qs.append(np.concatenate(parts, axis=-1))
+    q = by_series(batches, qs, axis=0)  # (n_series * S, k, n_levels)
     values = q.reshape(len(index), -1)  # variable-major, level-minor (sktime's layout)
     return pd.DataFrame(values, index=index, columns=columns)
-
-
-def _observe(forecaster, y, X):
-    """Score the one-step forecasts of the new rows ``y`` and move the trackers."""
-    last = forecaster._window.y_hist.index[-1]  # sktime moved the cutoff before _update
-    y_new = as_frame(y)
-    y_new = y_new.loc[np.asarray(y_new.index > last)]  # evaluate() passes all rows seen so far
-    if not len(y_new):
-        return
-    origins = [last, *list(y_new.index[:-1])]
-    head = y_new.iloc[:-1]
-    X_head = None if X is None else X
-    center = rolling_forecast(forecaster, head, X_head, fh=1, origins=origins).to_numpy()
-    W = rolling_windows(forecaster, head, X_head, origins=origins)[0]
-    spread = residual_spread(forecaster, W, None, np.array([1]))[0, :, 0]  # (T, k)
-    forecaster.calibration_.calibrate(forecaster, [1])
-    forecaster.calibration_.observe(center, spread, float_values(y_new, "y"))
 
 
 def _rolling_intervals(forecaster, y, X, fh, origins, coverage, adapt):
@@ -583,7 +552,7 @@ def _rolling_intervals(forecaster, y, X, fh, origins, coverage, adapt):
     steps = np.unique(np.atleast_1d(np.asarray(fh, dtype=int)))
     H = int(steps.max())
     # the one-step forecasts drive the adaptation, where the strategy makes them
-    every = np.union1d([1], steps) if _tracks_one_step(forecaster) else steps
+    every = np.union1d([1], steps) if tracks_one_step(forecaster) else steps
     point = rolling_forecast(forecaster, y, X, fh=every, origins=origins)
     W, cutoffs = rolling_windows(forecaster, y, X, origins=origins)[:2]
     T, k = len(cutoffs), forecaster._window.n_targets
@@ -615,24 +584,15 @@ def _rolling_intervals(forecaster, y, X, fh, origins, coverage, adapt):
     return point, intervals
 
 
-def _tracks_one_step(forecaster):
-    """Whether one-step forecasts exist to adapt the bands with."""
-    try:
-        forecaster._strategy.check_steps(np.array([1]))
-    except ValueError:
-        return False
-    return True
-
-
 def _variance(forecaster, fh, X, cov):
     """See :meth:`RNNForecaster._predict_var`."""
     if forecaster.calibration_ is None or cov:
         samples, index = forecaster._samples(fh, X)
         return _var_frame(samples, index, forecaster._window.y_columns, cov)
-    band = forecaster._predict_interval(fh, X, [0.9]).to_numpy()
+    frame = forecaster._predict_interval(fh, X, [0.9])
+    band = frame.to_numpy()
     std = (band[:, 1::2] - band[:, 0::2]) / (2 * NormalDist().inv_cdf(0.95))
-    index = fh.to_absolute_index(forecaster.cutoff)
-    return pd.DataFrame(std ** 2, index=index, columns=forecaster._window.y_columns)
+    return pd.DataFrame(std ** 2, index=frame.index, columns=forecaster._window.y_columns)
 
 
 def _test_params():

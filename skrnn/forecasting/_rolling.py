@@ -13,10 +13,11 @@ from sktime.forecasting.base import ForecastingHorizon
 
 from .._validation import strictly_after
 from ..preprocessing import windows_of
+from ._calibration import residual_spread
 from ._rows import append_rows, as_frame, check_columns, cutoff_index, float_values, rows_at
 
 
-def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
+def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1, window=None):
     """The (scaled) window of every origin, cut at once with stride tricks.
 
     Parameters
@@ -28,6 +29,9 @@ def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
     future_steps : int, default=1
         The largest step to be forecast: a strategy that reads future
         exogenous rows gets the ``future_steps - 1`` rows after each origin.
+    window : SeriesWindow, optional
+        The series to continue; default the forecaster's (one series of a
+        panel otherwise).
 
     Returns
     -------
@@ -38,7 +42,7 @@ def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
     y_all : pd.DataFrame
         The window's rows of ``y`` followed by ``y``.
     """
-    window = forecaster._window
+    window = forecaster._window if window is None else window
     y_new = as_frame(y)
     if len(y_new.columns) != len(window.y_columns):
         raise ValueError(
@@ -86,7 +90,7 @@ def rolling_windows(forecaster, y, X=None, origins=None, future_steps=1):
     return W, cutoffs, X_fut, y_all
 
 
-def rolling_forecast(forecaster, y, X=None, fh=1, origins=None, n_samples=None):
+def rolling_forecast(forecaster, y, X=None, fh=1, origins=None, n_samples=None, window=None):
     """Forecasts of a fitted forecaster from many origins, without changing it.
 
     Parameters
@@ -95,6 +99,8 @@ def rolling_forecast(forecaster, y, X=None, fh=1, origins=None, n_samples=None):
         Fitted on a single series.
     y, X, fh, origins, n_samples
         See :meth:`RNNForecaster.predict_rolling`.
+    window : SeriesWindow, optional
+        See :func:`rolling_windows`.
 
     Returns
     -------
@@ -106,7 +112,9 @@ def rolling_forecast(forecaster, y, X=None, fh=1, origins=None, n_samples=None):
     if steps.size == 0 or steps.min() < 1:
         raise ValueError(f"fh must hold positive relative steps, got {fh!r}.")
     f._check_steps(steps)
-    W, cutoffs, X_fut, y_all = rolling_windows(f, y, X, origins, future_steps=int(steps.max()))
+    window = f._window if window is None else window
+    W, cutoffs, X_fut, y_all = rolling_windows(f, y, X, origins, future_steps=int(steps.max()),
+                                               window=window)
     out = f._forecast(W, X_fut, steps, n_samples=n_samples)
     if n_samples is not None:
         return out, cutoffs
@@ -114,8 +122,42 @@ def rolling_forecast(forecaster, y, X=None, fh=1, origins=None, n_samples=None):
     index = pd.MultiIndex.from_arrays(
         [np.repeat(cutoffs, len(steps)), times], names=["cutoff", "time"]
     )
-    return pd.DataFrame(out[0].reshape(-1, f._window.n_targets), index=index,
-                        columns=f._window.y_columns)
+    return pd.DataFrame(out[0].reshape(-1, window.n_targets), index=index,
+                        columns=window.y_columns)
+
+
+def one_step_scores(forecaster, y, X=None, window=None):
+    """The one-step forecasts of the new rows of ``y``, to score the bands with.
+
+    Parameters
+    ----------
+    forecaster : RNNForecaster
+        Fitted, with a calibration.
+    y, X : pd.DataFrame
+        New rows (rows up to the window's last time are skipped: sktime's
+        ``evaluate`` passes all rows seen so far).
+    window : SeriesWindow, optional
+        See :func:`rolling_windows`.
+
+    Returns
+    -------
+    scores : tuple of ndarray or None
+        ``(center, spread, actual)``, each of shape ``(n_new, n_targets)``;
+        None without a new row.
+    """
+    window = forecaster._window if window is None else window
+    last = window.y_hist.index[-1]  # sktime moved the cutoff before _update
+    y_new = as_frame(y)
+    y_new = y_new.loc[np.asarray(y_new.index > last)]
+    if not len(y_new):
+        return None
+    origins = [last, *list(y_new.index[:-1])]
+    head = y_new.iloc[:-1]
+    center = rolling_forecast(forecaster, head, X, fh=1, origins=origins,
+                              window=window).to_numpy()
+    W = rolling_windows(forecaster, head, X, origins=origins, window=window)[0]
+    spread = residual_spread(forecaster, W, None, np.array([1]))[0, :, 0]  # (T, k)
+    return center, spread, float_values(y_new, "y")
 
 
 def _times_after(index, cutoffs, steps, cutoff):

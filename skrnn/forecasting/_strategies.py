@@ -20,9 +20,10 @@ them two callbacks, so a strategy never deals with normalization:
     1 for a point forecast (``n_samples=None``), else ``n_samples``
     Monte-Carlo dropout draws.
 
-:meth:`Strategy.fit` takes a list of series, each a ``(Z, y)`` pair, and
-builds training windows within each series (never across two), so a global
-model trained on many series fits the same interface.
+:meth:`Strategy.fit` takes a list of series, each a ``(Z, y)`` pair (or a
+``(Z, y, ranks)`` triple, see :func:`window_order`), and builds training
+windows within each series (never across two): a global model trained on
+many series (a panel) fits the same interface.
 """
 
 from __future__ import annotations
@@ -104,7 +105,9 @@ class Strategy:
         series : list of tuple of ndarray
             One ``(Z, y)`` pair per series: ``Z`` of shape ``(T, n_channels)``
             (the ``y`` columns first, then those of ``X``) and ``y`` of shape
-            ``(T, n_targets)``, both globally scaled.
+            ``(T, n_targets)``, both globally scaled; or ``(Z, y, ranks)``
+            triples, which pool the windows in time order (see
+            :func:`window_order`).
         window_len : int
             Time steps per window.
         steps : list of int or None
@@ -118,10 +121,11 @@ class Strategy:
         """
         self.horizons_ = [int(h) for h in self.plan(steps)]
         L, H = int(window_len), max(self.horizons_)
-        T = min(len(Z) for Z, _ in series)
+        T = min(len(s[0]) for s in series)
         if T < L + H:
+            which = "y has" if len(series) == 1 else "The shortest series of y has"
             raise ValueError(
-                f"y has {T} time points, too few for window_len={L} and "
+                f"{which} {T} time points, too few for window_len={L} and "
                 f"{'horizon ' + str(H) if H > 1 else 'one-step targets'} "
                 f"with strategy={self.name!r}: at least {L + H} are needed "
                 "(window_len + the largest step). Use a shorter window, a shorter "
@@ -184,17 +188,19 @@ class Strategy:
         W : ndarray of shape (n, window_len, n_channels)
         Y : ndarray of shape (n, horizon, n_targets)
             ``Y[i, h - 1]`` is the ``y`` row ``h`` steps after the end of
-            window ``W[i]``.
+            window ``W[i]``. Series after series, or in time order when the
+            series carry ranks (see :func:`window_order`).
         """
         Ws, Ys = [], []
-        for Z, y in series:
+        for Z, y, *_ in series:
             n = len(Z) - window_len - horizon + 1
             Ws.append(windows_of(Z, window_len)[:n])
             Y = np.lib.stride_tricks.sliding_window_view(y[window_len:], horizon, axis=0)[:n]
             Ys.append(Y.transpose(0, 2, 1))
         if len(series) == 1:
             return Ws[0], np.ascontiguousarray(Ys[0])
-        return np.concatenate(Ws), np.concatenate(Ys)
+        order, _ = window_order(series, window_len, horizon)
+        return np.concatenate(Ws)[order], np.concatenate(Ys)[order]
 
     @staticmethod
     def _seed(reg, seed):
@@ -291,7 +297,7 @@ class DirectStrategy(Strategy):
 
 
 class MIMOStrategy(Strategy):
-    """One network with ``max(fh) * n_columns(y)`` outputs for steps ``1 .. max(fh)``.
+    """One network with ``max(fh) * n_columns(y)`` outputs for steps 1 to ``max(fh)``.
 
     The target of a window is the next ``max(fh)`` rows of ``y``, step-major
     (a 2D target, see :class:`~skrnn.RNNRegressor`); ``fh`` must be given in
@@ -323,6 +329,44 @@ class MIMOStrategy(Strategy):
         self._seed(reg, seed)
         full = predict(reg, W, n_samples).reshape(P, len(W), -1, self.n_targets_)
         return full[:, :, steps - 1]
+
+
+def window_order(series, window_len, horizon):
+    """Order of the pooled windows of several series, and the series of each.
+
+    The windows of :meth:`Strategy.training_pairs` are pooled series after
+    series; when every series is a ``(Z, y, ranks)`` triple, where
+    ``ranks[t]`` is the position of row ``t``'s time among the times of all
+    series, they are put in time order (by the time of their last row, ties
+    in series order). The chronological validation and calibration tails of
+    the estimator then hold the latest windows of every series, not the last
+    series alone.
+
+    Parameters
+    ----------
+    series : list of tuple of ndarray
+        See :meth:`Strategy.fit`.
+    window_len, horizon : int
+
+    Returns
+    -------
+    order : ndarray of int
+        Positions in the series-after-series pooling, in training order.
+    which : ndarray of int
+        The series of each pooled window, in training order.
+    """
+    ends, which = [], []
+    for i, (Z, *rest) in enumerate(series):
+        n = max(len(Z) - window_len - horizon + 1, 0)
+        ranks = rest[1] if len(rest) > 1 else np.zeros(len(Z), dtype=int)
+        ends.append(np.asarray(ranks)[window_len - 1:window_len - 1 + n])
+        which.append(np.full(n, i))
+    which = np.concatenate(which)
+    if all(len(s) > 2 for s in series):
+        order = np.argsort(np.concatenate(ends), kind="stable")
+    else:
+        order = np.arange(len(which))
+    return order, which[order]
 
 
 #: The registered strategies: name -> :class:`Strategy` subclass.

@@ -47,7 +47,7 @@ class SeriesWindow:
         self.window_len = int(window_len)
         self.scaler = scaler
 
-    def fit(self, y, X):
+    def fit(self, y, X, scalers=None):
         """Remember the columns and last rows of ``y`` and ``X``; fit the scalers.
 
         Parameters
@@ -57,6 +57,10 @@ class SeriesWindow:
         X : pd.DataFrame or None
             Exogenous series; rows at the times of ``y`` are used for
             training, later rows are kept for forecasting.
+        scalers : tuple or None, default=None
+            Already fitted ``(scaler_y, scaler_X)`` to use instead of fitting
+            clones of ``scaler`` here (the scalers of a panel, fitted on all
+            its series).
 
         Returns
         -------
@@ -78,7 +82,9 @@ class SeriesWindow:
         self.n_channels = self.n_targets + (0 if Xv is None else Xv.shape[1])
         # global scaling, fitted on the training series only
         self.scaler_y = self.scaler_X = None
-        if self.scaler is not None:
+        if scalers is not None:
+            self.scaler_y, self.scaler_X = scalers
+        elif self.scaler is not None:
             self.scaler_y = clone(self.scaler).fit(yv)
             if Xv is not None:
                 self.scaler_X = clone(self.scaler).fit(Xv)

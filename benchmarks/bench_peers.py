@@ -1,0 +1,273 @@
+"""skrnn against darts and neuralforecast on one task, side by side.
+
+The task: ETH daily close (``skrnn.datasets.load_eth``, 1,363 days), windows
+of 10 days, one LSTM layer of 64 units, 20 epochs, batch 32, Adam 1e-3, MSE
+loss, no validation split and no early stopping, fitted once on the first
+80 % of the days; then one-step forecasts from every origin of the last 272
+days without refitting (a rolling evaluation). Every library scales the
+series its usual way: skrnn ``normalize="auto"`` (each window relative to its
+last value), darts a ``Scaler`` fitted on the training days, neuralforecast
+its per-window ``scaler_type="standard"``.
+
+Printed per library: fit time, rolling time (the 272 forecasts), MSE against
+the naive forecast (tomorrow = today) on the same days, and the empirical
+coverage and mean width (relative to the random-walk band) of the 90 %
+interval where the library gives one under these settings (skrnn's
+calibrated band; darts and neuralforecast would need another loss for
+theirs, which would change the network compared).
+
+Sides:
+- ``skrnn-pipeline``: ``Pipeline([SlidingWindow(10), LSTMRegressor(...)])``,
+  rolling = one batched ``predict`` over the test windows.
+- ``skrnn-forecaster``: ``RNNForecaster(LSTMRegressor(...))``, rolling =
+  ``predict_rolling`` (one batched call per step, intervals adapted online).
+- ``darts``: ``BlockRNNModel(model="LSTM")``, rolling =
+  ``historical_forecasts(retrain=False)``.
+- ``neuralforecast``: ``LSTM`` (encoder 64, one layer; decoder MLP as the
+  library builds it), ``max_steps`` = 20 epochs of training windows,
+  rolling = ``cross_validation(use_fitted=True)``.
+
+skrnn holds out its last 10 % of training windows to calibrate the interval
+(``calibration_fraction=0.1``), so it trains on 90 % of the windows the
+peers train on; ``--no-calibration`` trains skrnn on all of them (no band).
+
+Each (library, round) runs in a fresh interpreter, the libraries alternate
+within each round, and the median of ``--rounds`` rounds is printed: drifting
+machine load hits every side alike. darts and neuralforecast are not skrnn
+dependencies: install them in a separate environment (they pull PyTorch)::
+
+    python -m venv /tmp/peers && . /tmp/peers/bin/activate
+    pip install torch==2.13.0   # the CPU build; plain `torch` may fetch a CUDA build
+    pip install darts neuralforecast -e .
+    python benchmarks/bench_peers.py            # ~6 minutes on 2 cores
+    python benchmarks/bench_peers.py --rounds 1 --epochs 2   # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+import _common as C  # noqa: I001  (puts the repository root on sys.path)
+
+SIDES = ("skrnn-pipeline", "skrnn-forecaster", "darts", "neuralforecast")
+WINDOW, UNITS, BATCH, LR, N_TEST = 10, 64, 32, 1e-3, 272
+
+
+def eth_close():
+    from skrnn.datasets import load_eth
+
+    close = load_eth()["close"].astype(float)
+    return close.tz_localize(None) if close.index.tz is not None else close
+
+
+def scores(actual, predicted, lower=None, upper=None):
+    """MSE, the naive forecast's MSE, and coverage / width of a band."""
+    actual, predicted = np.asarray(actual, float), np.asarray(predicted, float)
+    out = {"mse": float(np.mean((actual - predicted) ** 2))}
+    if lower is not None:
+        lower, upper = np.asarray(lower, float), np.asarray(upper, float)
+        out["coverage"] = float(np.mean((actual >= lower) & (actual <= upper)))
+        out["width"] = float(np.mean(upper - lower))
+    return out
+
+
+# ------------------------------------------------------------------ the sides
+def skrnn_regressor(args):
+    from skrnn import LSTMRegressor
+
+    return LSTMRegressor(units=UNITS, dropout=0.0, epochs=args.epochs, batch_size=BATCH,
+                         learning_rate=LR, validation_fraction=0.0, early_stopping=None,
+                         calibration_fraction=0.0 if args.no_calibration else 0.1,
+                         random_state=args.seed)
+
+
+def run_skrnn_pipeline(close, n_train, args):
+    from sklearn.pipeline import Pipeline
+
+    from skrnn import SlidingWindow
+
+    # the window ending at day t predicts day t + 1; a DataFrame, so the test
+    # windows take their history from the training days (SlidingWindow's "auto")
+    X_rows, y = close.to_frame().iloc[:-1], close.to_numpy()[1:]
+    pipe = Pipeline([("window", SlidingWindow(WINDOW)), ("rnn", skrnn_regressor(args))])
+    t0 = time.perf_counter()
+    pipe.fit(X_rows.iloc[:n_train - 1], y[:n_train - 1])
+    t_fit = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    test_windows = pipe[:-1].transform(X_rows.iloc[n_train - 1:])
+    pred = pipe[-1].predict(test_windows)
+    band = None if args.no_calibration else pipe[-1].predict_interval(test_windows, coverage=0.9)
+    t_roll = time.perf_counter() - t0
+    actual = close.to_numpy()[n_train:]
+    lower, upper = (None, None) if band is None else band
+    return t_fit, t_roll, scores(actual, pred, lower, upper)
+
+
+def run_skrnn_forecaster(close, n_train, args):
+    from skrnn.forecasting import RNNForecaster
+
+    fc = RNNForecaster(skrnn_regressor(args), window_len=WINDOW)
+    t0 = time.perf_counter()
+    fc.fit(close.iloc[:n_train])
+    t_fit = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    test = close.iloc[n_train:]
+    # origins: the cutoff and every test row but the last -> one forecast per test day
+    origins = [close.index[n_train - 1]] + list(test.index[:-1])
+    coverage = None if args.no_calibration else 0.9
+    out = fc.predict_rolling(test, fh=1, origins=origins, coverage=coverage)
+    t_roll = time.perf_counter() - t0
+    point, band = (out, None) if coverage is None else out
+    pred = point.iloc[:, 0].to_numpy()
+    if band is None:
+        return t_fit, t_roll, scores(test.to_numpy(), pred)
+    return t_fit, t_roll, scores(test.to_numpy(), pred, band.iloc[:, 0], band.iloc[:, 1])
+
+
+def run_darts(close, n_train, args):
+    import logging
+
+    from darts import TimeSeries
+    from darts.dataprocessing.transformers import Scaler
+    from darts.models import BlockRNNModel
+
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    # a plain integer time axis: the daily index adds nothing here, and darts'
+    # frequency arithmetic differs between pandas versions
+    series = TimeSeries.from_values(close.to_numpy(np.float32))
+    train = series[:n_train]
+    t0 = time.perf_counter()
+    scaler = Scaler()
+    train_s = scaler.fit_transform(train)
+    model = BlockRNNModel(input_chunk_length=WINDOW, output_chunk_length=1, model="LSTM",
+                          hidden_dim=UNITS, n_rnn_layers=1, dropout=0.0, batch_size=BATCH,
+                          n_epochs=args.epochs, optimizer_kwargs={"lr": LR}, random_state=args.seed,
+                          pl_trainer_kwargs={"accelerator": "cpu", "enable_progress_bar": False,
+                                             "enable_model_summary": False, "logger": False,
+                                             "enable_checkpointing": False})
+    model.fit(train_s, verbose=False)
+    t_fit = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    hist = model.historical_forecasts(scaler.transform(series), start=n_train, forecast_horizon=1,
+                                      stride=1, retrain=False, last_points_only=True,
+                                      verbose=False)
+    pred = scaler.inverse_transform(hist).values()[:, 0]
+    t_roll = time.perf_counter() - t0
+    return t_fit, t_roll, scores(close.to_numpy()[n_train:], pred)
+
+
+def run_neuralforecast(close, n_train, args):
+    import logging
+
+    import pandas as pd
+    from neuralforecast import NeuralForecast
+    from neuralforecast.models import LSTM
+
+    logging.getLogger("pytorch_lightning").setLevel(logging.ERROR)
+    logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
+    df = pd.DataFrame({"unique_id": "ETH", "ds": close.index, "y": close.to_numpy()})
+    n_windows = n_train - WINDOW
+    steps = args.epochs * int(np.ceil(n_windows / BATCH))
+    model = LSTM(h=1, input_size=WINDOW, encoder_hidden_size=UNITS, encoder_n_layers=1,
+                 max_steps=steps, learning_rate=LR, batch_size=1, windows_batch_size=BATCH,
+                 scaler_type="standard", random_seed=args.seed, enable_progress_bar=False,
+                 enable_model_summary=False, logger=False, enable_checkpointing=False,
+                 accelerator="cpu")
+    nf = NeuralForecast(models=[model], freq="D")
+    t0 = time.perf_counter()
+    nf.fit(df.iloc[:n_train])
+    t_fit = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cv = nf.cross_validation(df, n_windows=len(df) - n_train, step_size=1, use_fitted=True)
+    t_roll = time.perf_counter() - t0
+    pred = cv["LSTM"].to_numpy()
+    return t_fit, t_roll, scores(cv["y"].to_numpy(), pred)
+
+
+RUNNERS = {"skrnn-pipeline": run_skrnn_pipeline, "skrnn-forecaster": run_skrnn_forecaster,
+           "darts": run_darts, "neuralforecast": run_neuralforecast}
+
+
+def one(args):
+    """Child process: run one side once, print one JSON line."""
+    close = eth_close()
+    n_train = len(close) - N_TEST
+    t_fit, t_roll, sc = RUNNERS[args.one](close, n_train, args)
+    naive = scores(close.to_numpy()[n_train:], close.to_numpy()[n_train - 1:-1])
+    rw_width = None
+    if "width" in sc:
+        # the random-walk band: quantiles of the training days' one-day changes
+        diffs = np.diff(close.to_numpy()[:n_train])
+        lo, hi = np.quantile(diffs, [0.05, 0.95])
+        rw_width = float(hi - lo)
+    print(json.dumps({"side": args.one, "fit_s": t_fit, "roll_s": t_roll, **sc,
+                      "naive_mse": naive["mse"], "rw_width": rw_width}))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--sides", default=",".join(SIDES))
+    parser.add_argument("--no-calibration", action="store_true")
+    parser.add_argument("--one", choices=SIDES, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        return one(args)
+    sides = [s for s in args.sides.split(",") if s]
+    C.header("skrnn vs darts vs neuralforecast: ETH close, window 10, LSTM-64, one fit + "
+             f"{N_TEST} one-step forecasts", epochs=args.epochs, batch=BATCH, rounds=args.rounds,
+             threads=os.environ.get("OMP_NUM_THREADS", "default"))
+    C.versions("keras", "tensorflow", "torch", "darts", "neuralforecast")
+    results = {s: [] for s in sides}
+    for r in range(args.rounds):
+        order = sides[r % len(sides):] + sides[:r % len(sides)]  # alternate who goes first
+        for side in order:
+            cmd = [sys.executable, __file__, "--one", side, "--epochs", str(args.epochs),
+                   "--seed", str(args.seed)] + (["--no-calibration"] if args.no_calibration else [])
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+            if proc.returncode or not lines:
+                tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+                print(f"{side}: failed ({' | '.join(tail)})")
+                continue
+            results[side].append(json.loads(lines[-1]))
+            print(f"  round {r + 1} {side}: fit {results[side][-1]['fit_s']:.2f} s, "
+                  f"rolling {results[side][-1]['roll_s']:.3f} s", flush=True)
+    rows = []
+    for side in sides:
+        runs = results[side]
+        if not runs:
+            continue
+        med = {k: statistics.median(run[k] for run in runs) for k in ("fit_s", "roll_s")}
+        last = runs[-1]
+        cov = (f"{last['coverage']:.1%} @ {last['width'] / last['rw_width']:.2f}x RW"
+               if "coverage" in last else "n/a")
+        rows.append((side, med["fit_s"], min(r["fit_s"] for r in runs),
+                     max(r["fit_s"] for r in runs), med["roll_s"],
+                     last["mse"] / last["naive_mse"], cov))
+    if not rows:
+        return 1
+    best_fit = min(r[1] for r in rows)
+    best_roll = min(r[4] for r in rows)
+    print()
+    print(f"{'side':<18} {'fit s (median)':>14} {'range':>13} {'x fastest':>9} "
+          f"{'rolling s':>9} {'x fastest':>9} {'MSE/naive':>9}  90% band")
+    for side, fit, lo, hi, roll, rel, cov in rows:
+        print(f"{side:<18} {fit:>14.2f} {lo:>6.2f}-{hi:<6.2f} {fit / best_fit:>9.2f} "
+              f"{roll:>9.3f} {roll / best_roll:>9.2f} {rel:>9.3f}  {cov}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
