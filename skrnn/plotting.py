@@ -1,6 +1,6 @@
 """Figures for forecasting studies: data split, predictions, errors, intervals.
 
-matplotlib is an optional dependency (``pip install skrnn[plot]``) and is
+matplotlib is an optional dependency (``pip install "skrnn[plot]"``) and is
 imported inside the functions only. Without a display (a server, CI) the
 non-interactive Agg backend is selected. Every function returns the
 :class:`matplotlib.figure.Figure`; with ``path`` it also saves it (PNG unless
@@ -33,8 +33,8 @@ _DPI = 110
 #: ``{default}`` is the function's own default.
 _SHARED_PARAMETERS = {
     "path": ("str or path-like, optional", "Save the figure there (PNG, 110 dpi) and close it."),
-    "title": ('str, default="{default}"', "Figure title."),
-    "ylabel": ('str, default="{default}"', "Label of the y axis."),
+    "title": ('str, default ``"{default}"``', "Figure title."),
+    "ylabel": ('str, default ``"{default}"``', "Label of the y axis."),
 }
 
 
@@ -71,7 +71,7 @@ def load_pyplot():
     except ImportError as exc:
         raise ImportError(
             "skrnn.plotting needs matplotlib, an optional dependency: "
-            "pip install skrnn[plot]"
+            'pip install "skrnn[plot]"'
         ) from exc
     if "matplotlib.pyplot" not in sys.modules:
         headless = sys.platform.startswith("linux") and not (

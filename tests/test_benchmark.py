@@ -173,7 +173,7 @@ def test_cli_benchmark_csv_quick(tmp_path, capsys):
     assert "== benchmark" in stdout and "MSE/naive" in stdout and "coverage" in stdout
     table = pd.read_csv(out / "benchmark.csv")
     assert set(table["series"]) == {"value"}
-    assert {NAIVE, RIDGE, "LSTM(4) lab", "LSTM(4)", "GRU(4)"} <= set(table["model"])
+    assert {NAIVE, RIDGE, "LSTM(4) reference", "LSTM(4)", "GRU(4)"} <= set(table["model"])
     n_test = int(0.2 * (len(value) - 1))
     naive = table[table["model"] == NAIVE].iloc[0]
     assert naive["mse"] == pytest.approx(np.mean((value[-n_test:] - value[-n_test - 1:-1]) ** 2))

@@ -334,5 +334,71 @@ def test_study_part_failure_exits_1(capsys, tmp_path, monkeypatch):
 def test_missing_matplotlib_fails_before_training(capsys, tmp_path, monkeypatch, command):
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     code, _, err = run(command + ["--out", str(tmp_path / "out")], capsys)
-    assert_one_error_line(code, err, "pip install 'skrnn[plot]'")
+    assert_one_error_line(code, err, 'pip install "skrnn[plot]"')
     assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- #
+# the help texts' examples refer to files and columns that exist
+# --------------------------------------------------------------------------- #
+def _help_examples(argv, capsys):
+    """Every ``skrnn ...`` line of the examples block of ``skrnn ARGV --help``."""
+    code, out, _ = run(argv + ["--help"], capsys)
+    assert code == 0
+    lines, in_examples = [], False
+    for line in out.splitlines():
+        if line.startswith("examples"):
+            in_examples = True
+        elif in_examples and line.strip().startswith("skrnn "):
+            lines.append(line.split("#")[0].strip())
+        elif in_examples and line.strip():
+            in_examples = False
+    return lines
+
+
+def _header(path):
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        return next(csv.reader(fh))
+
+
+def test_help_examples_parse_and_name_existing_files_and_columns(capsys):
+    import shlex
+
+    from skrnn.cli import build_parser
+    from skrnn.study import resolve_parts
+
+    examples = [line for argv in ([], ["study"], ["forecast"])
+                for line in _help_examples(argv, capsys)]
+    assert sum(line.startswith("skrnn forecast ") for line in examples) >= 3
+    assert sum(line.startswith("skrnn study ") for line in examples) >= 3
+    for line in examples:
+        args = build_parser().parse_args(shlex.split(line)[1:])  # CLIError if it does not parse
+        file = args.file if args.command == "forecast" else args.csv
+        if args.command == "study":
+            resolve_parts(args.part + (args.parts or []))
+        if file is None:
+            continue
+        assert (ROOT / file).is_file(), line
+        header = _header(ROOT / file)
+        for column in (args.target, getattr(args, "date", None)):
+            assert column is None or column in header, (line, header)
+        if getattr(args, "date_format", None):
+            first = pd.read_csv(ROOT / file, nrows=1).iloc[0, 0]
+            pd.to_datetime(first, format=args.date_format)  # raises if the format is wrong
+
+
+def test_help_does_not_print_doubled_percent_signs(capsys):
+    for argv in ([], ["study"], ["forecast"]):
+        out = run(argv + ["--help"], capsys)[1]
+        assert "%%" not in out, argv
+
+
+def test_multistep_without_sktime_names_the_extra(capsys, monkeypatch, tmp_path):
+    pytest.importorskip("matplotlib")  # the study checks its plots first
+    monkeypatch.setitem(sys.modules, "sktime", None)  # as if sktime were not installed
+    out = tmp_path / "report"
+    code, _, err = run(["study", "--parts", "multistep", "--quick", "--out", str(out)], capsys)
+    assert_one_error_line(code, err, 'pip install "skrnn[sktime]"', "multistep")
+    assert not out.exists()

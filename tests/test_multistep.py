@@ -1,4 +1,4 @@
-"""The multi-step study (task 2): recursive, direct, MIMO and naive forecasts."""
+"""The multi-step study: recursive, direct, MIMO and naive forecasts."""
 
 import numpy as np
 import pandas as pd

@@ -145,5 +145,5 @@ def test_figure_is_returned_open_without_path(series):
 
 def test_missing_matplotlib_gives_install_hint(monkeypatch, series):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    with pytest.raises(ImportError, match=r"pip install skrnn\[plot\]"):
+    with pytest.raises(ImportError, match=r'pip install "skrnn\[plot\]"'):
         plotting.plot_split(series, "2021-02-01")

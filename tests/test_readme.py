@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.doc_output import run_blocks
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -22,12 +24,9 @@ def test_readme_starts_with_the_two_commands():
 
 @pytest.mark.slow
 def test_readme_examples_run(capsys):
-    blocks = _blocks()
-    assert len(blocks) >= 2
-    namespace = {}
-    for block in blocks:
-        exec(compile(block, str(README), "exec"), namespace)
-    out = capsys.readouterr().out
+    assert len(_blocks()) >= 2
+    # an ```output block right after a Python block is what it prints (checked)
+    namespace, out = run_blocks(README.read_text(), str(README), capsys)
     assert "MSE  LSTM" in out
     assert (namespace["lower"] <= namespace["upper"]).all()
     assert namespace["pred"].min() > 100  # USD, not zero-base units

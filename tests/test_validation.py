@@ -11,6 +11,7 @@ from skrnn import (
     RNNRegressor,
     SlidingWindow,
     TechnicalIndicators,
+    TransformerRegressor,
     ZeroBaseRegressor,
 )
 from skrnn._validation import check_params, int_at_least
@@ -30,8 +31,8 @@ def test_sklearn_parameter_validation_api_is_where_skrnn_expects_it():
     assert list(params)[:3] == ["parameter_constraints", "params", "caller_name"]
 
 
-@pytest.mark.parametrize("cls", [RNNRegressor, LSTMRegressor, ZeroBaseRegressor, SlidingWindow,
-                                 FlattenWindows, TechnicalIndicators])
+@pytest.mark.parametrize("cls", [RNNRegressor, LSTMRegressor, TransformerRegressor, ZeroBaseRegressor,
+                                 SlidingWindow, FlattenWindows, TechnicalIndicators])
 def test_every_parameter_is_declared(cls):
     declared = set(cls._parameter_constraints)
     params = set(cls().get_params(deep=False))

@@ -53,7 +53,34 @@ _MIN_TEST = 2
 
 @dataclass
 class ForecastData:
-    """A checked CSV table, ready for :func:`run_forecast`."""
+    """A checked CSV table, ready for :func:`run_forecast`.
+
+    Made by :func:`read_forecast_csv`; the fields are its findings.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The numeric columns used, sorted by time, target first; indexed by
+        the dates (a ``DatetimeIndex``) or, without a date column, by row.
+    target : str
+        The column to forecast.
+    features : list of str
+        The columns that go into the windows, ``target`` first.
+    date_column : str or None
+        The column the dates were read from (None: no dates).
+    path : str
+        The file read.
+    notes : list of str, default=[]
+        One line per finding: how the file was read, dropped rows, sorting,
+        gaps, ignored columns, filled values.
+    step : pandas offset or None, default=None
+        The time step detected between rows (``<Day>``, business days, ...),
+        None without dates.
+
+    Examples
+    --------
+    See :func:`read_forecast_csv`.
+    """
 
     frame: pd.DataFrame
     target: str
@@ -111,11 +138,12 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
     Parameters
     ----------
     path : str or path-like
+        The CSV file.
     target : str
         Column to forecast.
     date : str, optional
         Date column; default: the first column when it holds dates or unix times.
-    horizon, window_len : int
+    horizon, window_len : int, default=1 and 10
         Used to check that there are enough rows.
     note : callable, optional
         Receives one line per note (how the file was read, dropped rows,
@@ -124,7 +152,7 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
         Column separator, decimal mark (``"."`` or ``","``) and text
         encoding; detected when not given.
     date_format : str, optional
-        strptime format of the dates (``"%d.%m.%Y"``), ``"ISO8601"``, or
+        The strptime format of the dates (``"%d.%m.%Y"``), ``"ISO8601"``, or
         ``"unix-s"``, ``"unix-ms"``, ``"unix-us"``, ``"unix-ns"``; detected
         when not given.
     fill : {"ffill", "interpolate"}, optional
@@ -133,13 +161,31 @@ def read_forecast_csv(path, target, date=None, horizon=1, window_len=10, note=No
 
     Returns
     -------
-    ForecastData
+    data : ForecastData
+        The checked table and the notes on how it was read.
 
     Raises
     ------
     CLIError
         Missing column, non-numeric target, unparsable, ambiguous, missing or
         duplicated dates, too few rows, unreadable file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skrnn.cli import read_forecast_csv
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"date": pd.date_range("2024-01-01", periods=200).strftime("%Y-%m-%d"),
+    ...               "close": 100 + np.sin(np.arange(200) / 5)}).to_csv(folder / "prices.csv",
+    ...                                                                  index=False)
+    >>> data = read_forecast_csv(folder / "prices.csv", target="close")
+    >>> data.frame.shape, data.features, data.date_column, data.step
+    ((200, 1), ['close'], 'date', <Day>)
+    >>> data.notes[0].split(" as ", 1)[1]
+    "utf-8 text, separator ',', decimal mark '.', dates in 'date' as ISO 8601"
     """
     notes = []
 

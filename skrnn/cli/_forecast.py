@@ -1,4 +1,4 @@
-"""``skrnn forecast``: the lab's zero-base LSTM on a user's CSV file.
+"""``skrnn forecast``: the reference zero-base LSTM on a user's CSV file.
 
 The file is read and checked by :func:`~skrnn.cli.read_forecast_csv` (every
 problem is one :class:`~skrnn.cli.CLIError`; how files are read, and the
@@ -79,7 +79,7 @@ ffill repeats the last value over them, --fill interpolate draws a straight
 line; either also fills missing target values (rows before the first or
 after the last value are dropped).
 
-The model is the lab's zero-base LSTM trained on the first 80% of the rows
+The model is the reference zero-base LSTM trained on the first 80% of the rows
 (chronological split); the last 20% are the test part. The command prints the
 test metrics of the LSTM, of a ridge regression on the same windows and of
 the naive forecast (the last known value), and the test-period coverage and
@@ -107,11 +107,11 @@ Written to the output folder:
   history.png      training and validation loss per epoch
   metrics.csv      the metrics table
 
-examples:
-  skrnn forecast prices.csv --target close
-  skrnn forecast usdpln.csv --target close --date Date --horizon 7 --quick
-  skrnn forecast archiwum_tab_a_2023.csv --target 1USD --fill ffill
-  skrnn forecast export.csv --target Close --date-format %m/%d/%Y
+examples (on the bundled files, from the root of a clone):
+  skrnn forecast skrnn/datasets/data/eth_binance_1d.csv --target close
+  skrnn forecast skrnn/datasets/data/usdpln_stooq_daily.csv --target Zamkniecie --date Data --horizon 7 --quick
+  skrnn forecast skrnn/datasets/data/btc_binance_1d.csv --target close --fill ffill
+  skrnn forecast skrnn/datasets/data/eth_binance_1d.csv --target close --date-format %Y-%m-%d
 """
 
 
@@ -119,7 +119,7 @@ def add_parser(subparsers):
     """Add ``forecast`` and its options."""
     fc = subparsers.add_parser(
         "forecast", formatter_class=Formatter, help="forecast a column of your own CSV file",
-        description="Train the lab's zero-base LSTM on a CSV file and evaluate it on its last 20%,\n"
+        description="Train the reference zero-base LSTM on a CSV file and evaluate it on its last 20%,\n"
                     "then refit it on all rows and forecast the next value with its calibrated\n"
                     "90% interval.",
         epilog=_EPILOG,
@@ -191,7 +191,7 @@ def _next_date(index, step, horizon):
 
 def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epochs=None, units=None,
                  out_dir="skrnn-forecast", seed=0, quick=False, progress=None, stdout=None) -> dict:
-    """Evaluate the lab's zero-base LSTM on a CSV table, refit it on all rows, forecast.
+    """Evaluate the reference zero-base LSTM on a CSV table, refit it on all rows, forecast.
 
     The LSTM, a ridge regression and the naive forecast are trained on the
     first 80 % of the rows and scored on the last 20 %; every LSTM test
@@ -204,14 +204,24 @@ def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epoc
     data : ForecastData or path
         A table from :func:`read_forecast_csv`, or the CSV path (then
         ``target`` and ``date`` are used to read it).
+    target : str, optional
+        The column to forecast when ``data`` is a path (ignored otherwise).
+    date : str, optional
+        The date column when ``data`` is a path; default: the first column
+        when it holds dates or unix times.
     horizon : int, default=1
         Forecast ``target`` this many rows ahead (``make_supervised``).
     window_len : int, default=10
+        Rows per window (the network's input length).
     epochs, units : int, optional
-        Default 100 and 256 (the lab), 3 and 16 with ``quick``.
+        Default 100 and 256 (the reference network), 3 and 16 with ``quick``.
     out_dir : path, default="skrnn-forecast"
+        Folder for ``predictions.csv``, ``next.csv``, ``metrics.csv`` and the
+        figures; created if missing.
     seed : int, default=0
+        ``random_state`` of the networks.
     quick : bool, default=False
+        A small, fast run (LSTM(16), 3 epochs) to check a file.
     progress : skrnn.study.Progress, optional
         Notes and per-epoch lines.
     stdout : file, optional
@@ -227,6 +237,34 @@ def run_forecast(data, target=None, *, date=None, horizon=1, window_len=10, epoc
         ``rw_lower``, ``rw_upper``, ``n_rows``), ``calibration`` (fraction and
         windows), ``files`` (paths), ``notes``, ``prepared``, ``runs`` and
         ``final`` (the LSTM refit on all rows).
+
+    Raises
+    ------
+    CLIError
+        A file that cannot be used (see :func:`read_forecast_csv`) or an
+        ``out_dir`` that cannot be written.
+
+    Examples
+    --------
+    A tiny network (2 units, 1 epoch) on 200 days of a synthetic price:
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skrnn.cli import run_forecast
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> pd.DataFrame({"date": pd.date_range("2024-01-01", periods=200).strftime("%Y-%m-%d"),
+    ...               "close": 100 + np.sin(np.arange(200) / 5)}).to_csv(folder / "prices.csv",
+    ...                                                                  index=False)
+    >>> result = run_forecast(folder / "prices.csv", "close", out_dir=folder / "out",
+    ...                       quick=True, epochs=1, units=2)
+    >>> result["metrics"]["model"].tolist()
+    ['LSTM', 'linear (ridge)', 'naive (last value)']
+    >>> result["next"]["date"], bool(result["next"]["lower"] < result["next"]["upper"])
+    ('2024-07-19', True)
+    >>> sorted(path.name for path in (folder / "out").glob("*.csv"))
+    ['metrics.csv', 'next.csv', 'predictions.csv']
     """
     from ..plotting import plot_history, plot_predictions
     from ..study import (StudyConfig, check_out_dir, fit_evaluate, lab_regressor, linear_baseline,

@@ -151,7 +151,7 @@ def load_eth(sentiment="twitter", btc=False, onchain=True, start=None, end=None)
     sentiment : {"twitter", "fear_greed"} or None, default="twitter"
         ``"twitter"`` adds column ``sentiment``: the daily **mean VADER
         compound score** (-1 .. 1) of about 113,000 scraped Ethereum tweets,
-        2017-08-18 .. 2021-05-11. The lab's positive / negative / neutral tweet
+        2017-08-18 .. 2021-05-11. The original study's positive / negative / neutral tweet
         shares do not exist in any public file, so this single daily score
         stands in for them. The scraper's day boundaries may be local time
         (likely CET/CEST) rather than UTC, so a "day" of tweets can be shifted
@@ -203,6 +203,11 @@ def load_eth(sentiment="twitter", btc=False, onchain=True, start=None, end=None)
     Sources, commits and checks of every file are in ``PROVENANCE.md`` in
     ``skrnn/datasets/data/``. The Binance candle of day ``d`` closes at
     ``d 23:59:59.999 UTC``.
+
+    The data are not covered by skrnn's BSD license: they belong to their
+    publishers (Binance, Etherscan, alternative.me and the tweets' authors),
+    whose terms apply; they are shipped for examples and teaching with their
+    attribution.
 
     Examples
     --------
@@ -266,9 +271,17 @@ def load_btc(start=None, end=None):
         If a date cannot be parsed, ``start`` is after ``end`` or no day is
         left.
 
+    See Also
+    --------
+    load_eth : Ethereum, with on-chain and sentiment columns.
+
     Notes
     -----
     The 2018-02-08 Binance outage shows as a day with very low volume.
+
+    The data are not covered by skrnn's BSD license: they belong to their
+    publishers (Binance), whose terms apply; they are shipped for examples and
+    teaching with their attribution.
 
     Examples
     --------
@@ -309,10 +322,18 @@ def load_usdpln(start=None, end=None, daily_only=True):
         If ``daily_only`` is not a bool, a date cannot be parsed, ``start`` is
         after ``end`` or no day is left.
 
+    See Also
+    --------
+    load_eth : Daily Ethereum prices.
+
     Notes
     -----
     The early values (about 0.01 PLN in 1984) are in today's zloty, i.e. after
     the 1995 redenomination (10,000 old PLZ = 1 PLN).
+
+    The data are not covered by skrnn's BSD license: they belong to their
+    publishers (stooq.pl), whose terms apply; they are shipped for examples and
+    teaching with their attribution.
 
     Examples
     --------
@@ -354,6 +375,10 @@ def feature_columns(groups, frame=None):
     ValueError
         If a group is unknown (the message lists the valid ones), ``groups``
         is empty, or ``frame`` lacks a column.
+
+    See Also
+    --------
+    load_eth : The table these columns come from.
 
     Examples
     --------
