@@ -72,8 +72,15 @@ def by_candidate(search):
 
 
 def ranks_among(scores, keys):
-    """Rank (1 = best, ties share the lower rank) of each of ``keys`` by mean score."""
-    means = np.array([scores[k][2] for k in keys])
+    """Rank (1 = best, ties share the lower rank) of each of ``keys`` by mean score.
+
+    As scikit-learn ranks: a candidate whose fit failed (NaN score, e.g. a
+    loss that diverged at the largest learning rate) ranks below every other.
+    """
+    means = np.array([scores[k][-2] for k in keys], dtype=float)
+    if np.isnan(means).all():
+        return {k: 1 for k in keys}
+    means = np.nan_to_num(means, nan=np.nanmin(means) - 1)
     return {k: 1 + int(np.sum(means > m)) for k, m in zip(keys, means)}
 
 
@@ -86,7 +93,7 @@ def assert_same(search, reference):
     r = search.cv_results_
     ranks = {key(p): int(rank) for p, rank in zip(r["params"], r["rank_test_score"])}
     assert ranks == ranks_among(ref, keys)
-    best = max(keys, key=lambda k: ref[k][2])
+    best = max(keys, key=lambda k: np.nan_to_num(ref[k][-2], nan=-np.inf))
     assert key(search.best_params_) == best
 
 
