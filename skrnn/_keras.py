@@ -757,29 +757,23 @@ def network_problems(config):
     and SavedModel layers are refused whatever their module. Returns a list
     of one-line descriptions (empty: nothing found).
     """
+    from ._plain import nested_dicts
+
     found = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            name, module = node.get("class_name"), node.get("module")
-            registered = node.get("registered_name")
-            if isinstance(name, str):
-                where = f"{name} (module {module})" if module else name
-                if name in UNSAFE_CLASSES:
-                    found.append(f"a {where}, which runs Python code")
-                elif name == "function" and not str(module).startswith(SAFE_FUNCTION_MODULES):
-                    found.append(f"a reference to the function {module}.{node.get('config')}")
-                elif module is not None and not str(module).startswith(("keras", "skrnn.")):
-                    found.append(f"a custom {where}")
-                elif registered and registered != name and not str(registered).startswith("skrnn>"):
-                    found.append(f"a custom {name} registered as {registered!r}")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
+    for node in nested_dicts(config):
+        name, module = node.get("class_name"), node.get("module")
+        registered = node.get("registered_name")
+        if not isinstance(name, str):
+            continue
+        where = f"{name} (module {module})" if module else name
+        if name in UNSAFE_CLASSES:
+            found.append(f"a {where}, which runs Python code")
+        elif name == "function" and not str(module).startswith(SAFE_FUNCTION_MODULES):
+            found.append(f"a reference to the function {module}.{node.get('config')}")
+        elif module is not None and not str(module).startswith(("keras", "skrnn.")):
+            found.append(f"a custom {where}")
+        elif registered and registered != name and not str(registered).startswith("skrnn>"):
+            found.append(f"a custom {name} registered as {registered!r}")
     return sorted(set(found))
 
 

@@ -284,3 +284,15 @@ def from_plain(obj, memo=None):
         out = obj
     memo[key] = out
     return out
+
+
+def nested_dicts(node):
+    """Every dict inside a JSON-like structure of dicts and lists, outermost first."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))

@@ -36,7 +36,7 @@ import warnings
 import zipfile
 
 from . import _keras
-from ._plain import UnsupportedValue, from_plain, to_plain
+from ._plain import UnsupportedValue, from_plain, nested_dicts, to_plain
 
 __all__ = ["save", "load", "dumps", "loads", "FORMAT_VERSION"]
 
@@ -123,20 +123,11 @@ def _called_skrnn_names(schema):
     a function or class. For skrnn's own names only the first is allowed.
     """
     found = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            module = node.get("__module__")
-            if (isinstance(module, str) and module.split(".")[0] == "skrnn"
-                    and node.get("__loader__") != "ObjectNode"):
-                found.add(f"{module}.{node.get('__class__')} ({node.get('__loader__')})")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(schema)
+    for node in nested_dicts(schema):
+        module = node.get("__module__")
+        if (isinstance(module, str) and module.split(".")[0] == "skrnn"
+                and node.get("__loader__") != "ObjectNode"):
+            found.add(f"{module}.{node.get('__class__')} ({node.get('__loader__')})")
     return sorted(found)
 
 
