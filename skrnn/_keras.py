@@ -37,6 +37,7 @@ __all__ = [
     "thread_limit_env",
     "limit_started_threads",
     "fit_network",
+    "seeded_shuffled_batches",
     "window_batches",
     "window_batches_class",
     "batched_predict",
@@ -374,17 +375,21 @@ def private_layer_seeds(seed):
 
 
 def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None, shuffle=False,
-                verbose, callbacks, validation_data):
+                seed=None, verbose, callbacks, validation_data):
     """Train ``model`` and return its history as plain floats.
 
     ``X`` is either float32 arrays (with ``Y``, ``sample_weight``,
-    ``batch_size`` and ``shuffle`` used as Keras uses them), or a
+    ``batch_size`` and ``shuffle`` used as Keras uses them; on TensorFlow a
+    ``seed`` makes the shuffling :func:`seeded_shuffled_batches`), or a
     :func:`window_batches` feeder, which shuffles, batches and scales the
     windows itself (``validation_data`` then a feeder too, or None).
     """
     kwargs = {} if validation_data is None else {"validation_data": validation_data}
     if isinstance(X, window_batches_class()):
         kwargs.update(steps_per_epoch=X.batches_per_epoch, shuffle=False)
+    elif shuffle and seed is not None and _backend_name() == "tensorflow":
+        X, steps = seeded_shuffled_batches(X, Y, sample_weight, int(batch_size), seed)
+        kwargs.update(steps_per_epoch=steps, shuffle=False)
     else:
         kwargs.update(y=Y, sample_weight=sample_weight, batch_size=int(batch_size),
                       shuffle=bool(shuffle))
@@ -411,6 +416,38 @@ def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
 
 
+def seeded_shuffled_batches(X, Y, sample_weight, batch_size, seed):
+    """Batches of ``(X, Y[, sample_weight])`` reshuffled every epoch from ``seed`` alone.
+
+    Keras shuffles arrays with ``tf.random.shuffle``, whose op seed comes
+    from the process-wide seed and a process-wide counter: two fits running
+    in threads of one process (a Dask worker with several threads, joblib's
+    threading backend) take each other's seeds, and each got another order
+    than alone. Here epoch ``e`` visits the windows in the order of
+    ``stateless_shuffle(range(n), seed=(seed, e))``, which depends on
+    nothing else; batches are gathered as Keras gathers them. The dataset
+    runs forever; ``steps`` (returned) is the number of batches per epoch.
+    """
+    import tensorflow as tf
+
+    n = len(X)
+    arrays = tuple(tf.constant(a) for a in (X, Y, sample_weight) if a is not None)
+    key = np.random.SeedSequence(int(seed)).generate_state(1, np.uint32)[0]
+
+    def epoch_batches(epoch):
+        order = tf.random.experimental.stateless_shuffle(
+            tf.range(n, dtype=tf.int64), seed=tf.stack([tf.constant(int(key), tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    def gather(rows):
+        return tuple(tf.gather(a, rows) for a in arrays)
+
+    # range, not counter(): counter is a scan whose function stays in the global graph
+    dataset = (tf.data.Dataset.range(2**62).flat_map(epoch_batches)
+               .map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
+    return dataset, -(-n // batch_size)
+
+
 def release_fit_state(model, datasets):
     """Let go of what a finished ``model.fit`` would otherwise keep alive.
 
@@ -420,19 +457,89 @@ def release_fit_state(model, datasets):
       which lives as long as the process, so every fit would keep its
       feeder -- and through it the training windows -- forever. Those of
       ``datasets`` are dropped from it (other fits' stay untouched).
+    - Tracing a train step registers a uniquely named gradient for each
+      ``all_reduce`` of the (default) distribution strategy in TensorFlow's
+      process-wide gradient registry, and never removes it; each entry holds
+      the traced graph (about 12 MB for a 4-unit LSTM). The entries whose
+      graph used this model's variables are removed (see
+      :func:`_drop_traced_gradients`).
     - The traced train and evaluation steps: the network predicts through
       its own ``predict_on_batch`` function, and a refit traces afresh.
     """
     model.train_function = None
     model.test_function = None
+    if "tensorflow" not in sys.modules or _backend_name() != "tensorflow":
+        return
+    _drop_traced_gradients(model)
     ours = {id(d) for d in datasets if d is not None}
-    if not ours or "tensorflow" not in sys.modules:
+    if not ours:
         return
     from tensorflow.python.framework import ops
 
     used = getattr(ops.get_default_graph(), "_py_funcs_used_in_graph", None)
     if used:
         used[:] = [f for f in used if id(_generator_owner(f)) not in ours]
+
+
+def _backend_name():
+    keras = sys.modules.get("keras")
+    return keras.backend.backend() if keras is not None else None
+
+
+def _drop_traced_gradients(model):
+    """Remove the gradient-registry entries of ``model``'s traced train steps.
+
+    The registry is TensorFlow's private ``ops._gradient_registry``: no
+    public call unregisters a gradient, and Keras offers no way to train
+    without the default strategy's ``all_reduce``. An entry is removed only
+    when the outermost graph it holds read this model's variables, so the
+    steps other threads are tracing at the same time keep theirs; the graph
+    is discarded with the model's train function, so its gradients are never
+    looked up again. Entries of steps whose variables are all gone (a network
+    deleted before, whatever built it) are removed too: such a step cannot
+    run any more. Anything unexpected in TensorFlow's internals leaves the
+    registry as it is.
+    """
+    try:
+        from tensorflow.python.framework import func_graph, ops
+
+        registry = ops._gradient_registry._registry
+        entries = registry.copy()  # other threads may register meanwhile
+    except (ImportError, AttributeError):
+        return
+    optimizer = getattr(model, "optimizer", None)
+    variables = list(model.variables) + list(getattr(optimizer, "variables", None) or ())
+    ours = {id(getattr(v, "value", v)) for v in variables}
+    for name, entry in entries.items():
+        if not name.startswith("CustomGradient-") or not isinstance(entry, dict):
+            continue
+        graph = _outermost_graph(entry.get("type"), func_graph.FuncGraph)
+        if graph is None:
+            continue
+        used = [ref() for ref in getattr(graph, "_weak_variables", ())]
+        # ours, or a step whose variables are all gone (it can never run again)
+        if any(id(v) in ours for v in used) or (used and all(v is None for v in used)):
+            registry.pop(name, None)
+
+
+def _outermost_graph(func, graph_type, depth=0):
+    """The outermost ``FuncGraph`` of a tensor in ``func``'s closures, or None."""
+    for cell in getattr(func, "__closure__", None) or ():
+        try:
+            value = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        for obj in value if isinstance(value, (list, tuple)) else (value,):
+            graph = getattr(obj, "graph", None)
+            if isinstance(graph, graph_type):
+                while isinstance(getattr(graph, "outer_graph", None), graph_type):
+                    graph = graph.outer_graph
+                return graph
+        if callable(value) and depth < 3:
+            graph = _outermost_graph(value, graph_type, depth + 1)
+            if graph is not None:
+                return graph
+    return None
 
 
 def _generator_owner(func, depth=0):

@@ -176,7 +176,8 @@ class WindowNetworkRegressor(IntervalMixin, _keras.NetworkMixin, RegressorMixin,
             arrays = source.take_xy(slice(0, n_train + n_val))
             train = {"X": arrays[0][:n_train], "Y": arrays[1][:n_train],
                      "sample_weight": arrays[2][:n_train] if len(arrays) > 2 else None,
-                     "batch_size": self.batch_size, "shuffle": self.shuffle}
+                     "batch_size": self.batch_size, "shuffle": self.shuffle,
+                     "seed": self.random_state}
             if n_val:
                 validation = tuple(a[n_train:] for a in arrays)
         else:  # long series: windows stay views, scaled one batch at a time

@@ -268,10 +268,12 @@ def _as_tuple(value, name, allow_empty=False):
 
 
 def _with_fixed_cell(cls, cell):
-    """Give a subclass the base's constructor without the ``cell`` parameter.
+    """Give a subclass the base's constructor and documentation without ``cell``.
 
     sklearn reads hyper-parameters from the ``__init__`` signature, so the
-    subclass exposes every base parameter except ``cell``, which is fixed.
+    subclass exposes every base parameter except ``cell``, which is fixed;
+    its docstring gets the base's parameter and attribute sections (less
+    ``cell``), so its reference page lists what it takes.
     """
     base_sig = inspect.signature(RNNRegressor.__init__)
     params = [p for name, p in base_sig.parameters.items() if name != "cell"]
@@ -285,28 +287,77 @@ def _with_fixed_cell(cls, cell):
     __init__.__signature__ = sig
     __init__.__doc__ = RNNRegressor.__init__.__doc__
     cls.__init__ = __init__
+    cls.__doc__ = _fixed_cell_doc(cls.__doc__)
     cls._fixed_cell = cell
     return cls
+
+
+def _fixed_cell_doc(own):
+    """``own`` summary, then RNNRegressor's sections less ``cell``, then ``own`` examples."""
+    base = inspect.cleandoc(RNNRegressor.__doc__)
+    own = inspect.cleandoc(own)
+    start, end = base.index("Parameters\n----------"), base.index("Examples\n--------")
+    lines = base[start:end].splitlines()
+    at = lines.index(next(line for line in lines if line.startswith("cell : ")))
+    stop = next(i for i in range(at + 1, len(lines)) if not lines[i].startswith(" "))
+    sections = "\n".join(lines[:at] + lines[stop:])
+    summary, _, examples = own.partition("Examples\n--------")
+    return f"{summary.rstrip()}\n\n{sections.rstrip()}\n\nExamples\n--------{examples}\n"
 
 
 class LSTMRegressor(RNNRegressor):
     """:class:`RNNRegressor` with LSTM cells (all parameters but ``cell``).
 
+    The long short-term memory cell (Hochreiter and Schmidhuber, 1997) keeps
+    a cell state next to its output, with input, forget and output gates.
+
     Examples
     --------
+    The ETH study's reference network:
+
     >>> from skrnn import LSTMRegressor
-    >>> lab = LSTMRegressor(units=256, dropout=0.2, epochs=100, batch_size=32,
-    ...                     early_stopping=10, lr_decay=0.75, lr_decay_every=10,
-    ...                     normalize="zero_base")
+    >>> reference = LSTMRegressor(units=256, dropout=0.2, epochs=100, batch_size=32,
+    ...                           early_stopping=10, lr_decay=0.75, lr_decay_every=10,
+    ...                           normalize="zero_base")
     """
 
 
 class GRURegressor(RNNRegressor):
-    """:class:`RNNRegressor` with GRU cells (all parameters but ``cell``)."""
+    """:class:`RNNRegressor` with GRU cells (all parameters but ``cell``).
+
+    The gated recurrent unit (Cho et al., 2014) has update and reset gates and
+    no separate cell state: fewer weights than an LSTM of the same width.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import GRURegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 5, 2))
+    >>> y = X[:, -1, 0]
+    >>> reg = GRURegressor(units=4, epochs=2, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
 
 
 class SimpleRNNRegressor(RNNRegressor):
-    """:class:`RNNRegressor` with plain (Elman) recurrent cells."""
+    """:class:`RNNRegressor` with plain (Elman) recurrent cells.
+
+    Each step's output is ``tanh(W x_t + U h_{t-1} + b)``: no gates, the
+    fewest weights, and the shortest memory of the three cells.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skrnn import SimpleRNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 5, 2))
+    >>> y = X[:, -1, 0]
+    >>> reg = SimpleRNNRegressor(units=(8, 4), epochs=2, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
 
 
 for _cls, _cell in ((LSTMRegressor, "lstm"), (GRURegressor, "gru"), (SimpleRNNRegressor, "rnn")):

@@ -1,6 +1,7 @@
 """The API reference (docs/api.rst) lists every public name of every public module."""
 
 import importlib
+import inspect
 import pkgutil
 import re
 from pathlib import Path
@@ -58,3 +59,33 @@ def test_reference_names_exist():
     for module_name, name in documented():
         module = importlib.import_module(module_name)
         assert hasattr(module, name), f"docs/api.rst lists {module_name}.{name}, which does not exist"
+
+
+def public_classes():
+    """Every public class of every public module, once."""
+    seen = {}
+    for module_name in public_modules():
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if isinstance(obj, type) and not issubclass(obj, BaseException):
+                seen.setdefault(obj, f"{module_name}.{name}")
+    return sorted(seen.items(), key=lambda item: item[1])
+
+
+@pytest.mark.parametrize("cls", [c for c, _ in public_classes()], ids=[n for _, n in public_classes()])
+def test_every_public_class_documents_its_parameters_and_has_an_example(cls):
+    doc = inspect.getdoc(cls) or ""
+    params = [name for name, p in inspect.signature(cls.__init__).parameters.items()
+              if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    if params:
+        assert "Parameters\n----------" in doc, f"{cls.__name__} has no Parameters section"
+        section = doc.split("Parameters\n----------", 1)[1]
+        listed = set(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*(?:, [A-Za-z_][A-Za-z0-9_]*)*) :", section, re.M))
+        listed = {n for entry in listed for n in entry.split(", ")}
+        missing = [p for p in params if p not in listed]
+        assert not missing, f"{cls.__name__}'s docstring does not describe {missing}"
+    assert "Examples\n--------" in doc and ">>> " in doc, f"{cls.__name__} has no example"

@@ -79,7 +79,16 @@ class ForecastData:
 
     Examples
     --------
-    See :func:`read_forecast_csv`.
+    >>> import pandas as pd
+    >>> from skrnn.cli import ForecastData
+    >>> frame = pd.DataFrame({"close": [1.0, 2.0]},
+    ...                      index=pd.to_datetime(["2024-01-01", "2024-01-02"]))
+    >>> data = ForecastData(frame, target="close", features=["close"], date_column="date",
+    ...                     path="prices.csv")
+    >>> data.features, data.notes
+    (['close'], [])
+
+    :func:`read_forecast_csv` makes one from a file.
     """
 
     frame: pd.DataFrame

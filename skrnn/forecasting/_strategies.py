@@ -57,6 +57,18 @@ class Strategy:
         The steps ahead the networks were trained for.
     n_targets_ : int
         Columns of ``y``, the first channels of every window.
+
+    Examples
+    --------
+    The steps ahead each strategy trains its networks for, for ``fh = [1, 3]``:
+
+    >>> from skrnn.forecasting import DirectStrategy, MIMOStrategy, RecursiveStrategy
+    >>> RecursiveStrategy("recursive").plan([1, 3])
+    [1]
+    >>> DirectStrategy("direct").plan([1, 3])
+    [1, 3]
+    >>> MIMOStrategy("mimo").plan([1, 3])
+    [1, 2, 3]
     """
 
     #: Whether fit needs the forecasting horizon (tag ``requires-fh-in-fit``).
@@ -218,6 +230,18 @@ class RecursiveStrategy(Strategy):
     window of step ``k`` ends at ``cutoff + k - 1``, so exogenous ``X`` is
     needed up to ``cutoff + max(fh) - 1``. Monte-Carlo paths feed their own
     sampled values back, so the uncertainty accumulates over the horizon.
+
+    Parameters
+    ----------
+    name : str
+        The name the strategy is registered under (used in messages).
+
+    Examples
+    --------
+    >>> from skrnn.forecasting import RecursiveStrategy
+    >>> strategy = RecursiveStrategy("recursive")
+    >>> strategy.plan([1, 5, 7]), strategy.needs_fh
+    ([1], False)
     """
 
     reads_future_X = True
@@ -259,6 +283,18 @@ class DirectStrategy(Strategy):
 
     Every network is a clone of the estimator and reads the same window;
     ``fh`` must be given in fit, and only its steps can be forecast.
+
+    Parameters
+    ----------
+    name : str
+        The name the strategy is registered under (used in messages).
+
+    Examples
+    --------
+    >>> from skrnn.forecasting import DirectStrategy
+    >>> strategy = DirectStrategy("direct")
+    >>> strategy.plan([1, 5, 7]), strategy.needs_fh
+    ([1, 5, 7], True)
     """
 
     needs_fh = True
@@ -302,6 +338,18 @@ class MIMOStrategy(Strategy):
     The target of a window is the next ``max(fh)`` rows of ``y``, step-major
     (a 2D target, see :class:`~skrnn.RNNRegressor`); ``fh`` must be given in
     fit, and any step up to ``max(fh)`` can be forecast.
+
+    Parameters
+    ----------
+    name : str
+        The name the strategy is registered under (used in messages).
+
+    Examples
+    --------
+    >>> from skrnn.forecasting import MIMOStrategy
+    >>> strategy = MIMOStrategy("mimo")
+    >>> strategy.plan([1, 3]), strategy.needs_fh
+    ([1, 2, 3], True)
     """
 
     needs_fh = True

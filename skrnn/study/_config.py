@@ -121,6 +121,15 @@ class StudyConfig:
         reads its file); the part then benchmarks that series alone.
     benchmark_target : str or None, default=None
         The column of ``benchmark_csv`` to forecast.
+
+    Examples
+    --------
+    >>> from skrnn.study import StudyConfig
+    >>> StudyConfig().units, StudyConfig().epochs
+    (256, 100)
+    >>> quick = StudyConfig.quick_config(seed=1)
+    >>> quick.units, quick.epochs, quick.seed
+    (16, 3, 1)
     """
 
     window_len: int = 10

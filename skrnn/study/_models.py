@@ -126,10 +126,18 @@ def zero_base_safe(frame: pd.DataFrame, target: str = _TARGET) -> pd.DataFrame:
 class PreparedData:
     """Windows and targets of one feature set, split chronologically.
 
-    Attributes
+    Made by :func:`prepare_data`; the fields are its parts.
+
+    Parameters
     ----------
     columns : list of str
         Input columns (after the optional preprocessor), target first.
+    target : str
+        The target column (``close``).
+    horizon : int
+        Steps ahead of the target.
+    window_len : int
+        Rows in each window.
     X_train, X_test : DataFrame
         Feature rows (dates ``t``) of the two parts.
     y_train, y_test : ndarray
@@ -142,12 +150,24 @@ class PreparedData:
         Fitted on the training rows.
     preprocessor : transformer or None
         Fitted on the training rows.
+    target_channel : int
+        Position of the target among the window's channels.
     test_dates : DatetimeIndex
         Dates of the test targets (``t + horizon``).
+    train_dates : DatetimeIndex
+        Dates of the training targets.
     base_test : ndarray
         ``close`` at the first row of each test window (zero-base ``x0``).
     naive_test : ndarray
         The last-value forecast ``close[t]``.
+
+    Examples
+    --------
+    >>> from skrnn.datasets import load_eth
+    >>> from skrnn.study import prepare_data
+    >>> data = prepare_data(load_eth(), ["close"], window_len=10)
+    >>> data.W_train.shape[1:], data.horizon, data.columns
+    ((10, 1), 1, ['close'])
     """
 
     columns: list
@@ -307,12 +327,19 @@ def regression_metrics(y_true, y_pred, base=None) -> dict:
 class ModelRun:
     """One fitted and evaluated model.
 
-    Attributes
+    Made by :func:`fit_evaluate` and :func:`naive_run`; the fields are its
+    findings.
+
+    Parameters
     ----------
     experiment : str
         Feature set (or other experiment) name.
     model : str
         Display name (``LSTM``, ``linear (ridge)``, ``naive (last value)``, ...).
+    kind : str
+        The model's kind (``lstm``, ``gru``, ``linear``, ``naive``, ...).
+    columns : list of str
+        Input columns, target first.
     actual, predicted : Series
         Test targets and predictions indexed by target date (USD).
     metrics : dict
@@ -328,6 +355,24 @@ class ModelRun:
         predicts from feature rows (preprocessor included when there is one).
     n_params : int or None
         Trainable weights of a network.
+    n_train : int, default=0
+        Training windows.
+    data : PreparedData or None, default=None
+        The windows the model was trained and tested on.
+    seed_mse, seed_mse_zb : list of float or None, default=None
+        Test MSE (in USD, and on the zero-base scale) of each seed when the
+        network was trained with several seeds.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skrnn.study import ModelRun
+    >>> days = pd.to_datetime(["2024-01-02", "2024-01-03"])
+    >>> run = ModelRun("close", "naive (last value)", "naive", ["close"],
+    ...                actual=pd.Series([2.0, 3.0], index=days),
+    ...                predicted=pd.Series([1.0, 2.0], index=days), metrics={"mse": 1.0})
+    >>> run.model, run.metrics["mse"]
+    ('naive (last value)', 1.0)
     """
 
     experiment: str

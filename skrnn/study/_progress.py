@@ -15,6 +15,22 @@ class Progress:
     per epoch, ``[label] epoch 3/100 loss=... val_loss=...``; pass it in the
     estimator's ``callbacks``. The ``multistep`` part receives
     ``progress.message``.
+
+    Parameters
+    ----------
+    stream : file-like or None, default=None
+        Where the lines go; None writes to ``sys.stderr`` (looked up at each
+        line, so a redirected stderr is followed).
+    prefix : str, default=""
+        Put before every line and label (see :meth:`child`).
+
+    Examples
+    --------
+    >>> import sys
+    >>> from skrnn.study import Progress
+    >>> progress = Progress(sys.stdout).child("[eth] ")
+    >>> progress("LSTM fitted")
+    [eth] LSTM fitted
     """
 
     def __init__(self, stream=None, prefix: str = ""):

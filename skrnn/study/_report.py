@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 class StudyResult:
     """What :func:`run_study` produced.
 
-    Attributes
+    Parameters
     ----------
     results : DataFrame
         One row per model and experiment of every part (``results.csv``).
@@ -40,6 +40,17 @@ class StudyResult:
     config : StudyConfig
     out_dir : Path
     report : Path or None
+    data_info : dict of dataset -> dict
+        Rows, dates and split of each table, for the report's setup section.
+
+    Examples
+    --------
+    A quick study of the ETH part (small networks; about a minute):
+
+    >>> from skrnn.study import StudyConfig, run_study
+    >>> result = run_study(["eth"], config=StudyConfig.quick_config(),
+    ...                    out_dir="study-out")  # doctest: +SKIP
+    >>> result.tables["eth"].head()  # doctest: +SKIP
     """
 
     results: pd.DataFrame
