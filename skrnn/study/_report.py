@@ -33,24 +33,42 @@ class StudyResult:
     extra_tables : dict of name -> DataFrame
         Further tables (interval, worst days, correlations, grid search, ...).
     figures : dict of part -> list of Path
+        The figures of each part (empty when ``out_dir`` is None).
     runs : dict of (part, experiment, model) -> ModelRun
+        The model runs of the parts computed in this call.
     errors : dict of part -> str
         One line for each part that failed (details in ``errors.log``).
-    timings : dict of part -> seconds
+    timings : dict of part -> float
+        Seconds each part took, and ``"total"``.
     config : StudyConfig
-    out_dir : Path
+        The configuration the study ran with.
+    out_dir : Path or None
+        The report folder (None when :func:`run_study` wrote nothing).
     report : Path or None
+        ``report.md`` once it is written, else None.
     data_info : dict of dataset -> dict
         Rows, dates and split of each table, for the report's setup section.
 
     Examples
     --------
-    A quick study of the ETH part (small networks; about a minute):
+    A quick run of the ``features`` part (small networks, but it trains
+    them, so it is not run here):
 
     >>> from skrnn.study import StudyConfig, run_study
-    >>> result = run_study(["eth"], config=StudyConfig.quick_config(),
+    >>> result = run_study(["features"], config=StudyConfig.quick_config(),
     ...                    out_dir="study-out")  # doctest: +SKIP
-    >>> result.tables["eth"].head()  # doctest: +SKIP
+    >>> result.tables["features"].head()  # doctest: +SKIP
+
+    The same fields, filled by hand (no part run, nothing written):
+
+    >>> import pandas as pd
+    >>> from skrnn.study import StudyResult
+    >>> empty = StudyResult(results=pd.DataFrame(), tables={}, extra_tables={}, figures={},
+    ...                     runs={}, errors={}, timings={"total": 0.0},
+    ...                     config=StudyConfig.quick_config(), out_dir=None, report=None,
+    ...                     data_info={})
+    >>> empty.config.units, empty.out_dir, empty.report
+    (16, None, None)
     """
 
     results: pd.DataFrame
