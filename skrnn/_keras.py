@@ -41,6 +41,7 @@ __all__ = [
     "window_batches",
     "window_batches_class",
     "batched_predict",
+    "shape_free_forward",
     "mc_dropout_model",
     "reset_dropout_seeds",
     "seed_dropout",
@@ -718,7 +719,34 @@ def window_batches(source, rows, *, batch_size, shuffle=False, seed=None, repeat
 # --------------------------------------------------------------------------
 # predict and Monte-Carlo dropout
 # --------------------------------------------------------------------------
-def batched_predict(model, X, n_rows=None):
+def shape_free_forward(model):
+    """``model``'s inference pass, traced once for any number of rows.
+
+    Keras' ``predict_on_batch`` traces for the first batch's exact shape and
+    again, shape-relaxed, at the first other number of rows -- so every
+    fitted network paid a second trace (about 70 ms) at its first
+    ``predict`` after the calibration pass. On TensorFlow this traces
+    ``model(x, training=False)`` once with the batch dimension left open
+    (kept on the network, released with it); other backends use
+    ``predict_on_batch``.
+    """
+    if _backend_name() != "tensorflow":
+        return model.predict_on_batch
+    forward = getattr(model, "_skrnn_forward", None)
+    if forward is None:
+        import tensorflow as tf
+
+        spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32)
+        traced = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+
+        def forward(x):
+            return traced(np.asarray(x, dtype=np.float32))
+
+        model._skrnn_forward = forward
+    return forward
+
+
+def batched_predict(model, X, n_rows=None, forward=None):
     """Forward ``n_rows`` rows through ``model`` in large compiled batches.
 
     Row ``r`` is ``X[r % len(X)]``, so Monte-Carlo passes over the windows
@@ -726,8 +754,10 @@ def batched_predict(model, X, n_rows=None):
     chunk of at most ``PREDICT_BATCH`` rows is gathered, run, and written
     into one preallocated output. ``X`` is float32 windows, or a source of
     them with ``take(idx)`` (:class:`skrnn._scaling.ScaledWindows`), scaled
-    chunk by chunk.
+    chunk by chunk. ``forward`` runs one chunk (default: Keras'
+    ``predict_on_batch``).
     """
+    run = model.predict_on_batch if forward is None else forward
     n = len(X)
     n_rows = n if n_rows is None else n_rows
     chunk = PREDICT_BATCH
@@ -741,12 +771,12 @@ def batched_predict(model, X, n_rows=None):
     take = X.__getitem__ if isinstance(X, np.ndarray) else X.take
     with quiet_retracing():
         if n_rows <= chunk and n_rows == n:
-            return np.asarray(model.predict_on_batch(X))
+            return np.asarray(run(X))
         out = None
         for start in range(0, n_rows, chunk):
             stop = min(start + chunk, n_rows)
             rows = slice(start, stop) if stop <= n else np.arange(start, stop) % n
-            part = np.asarray(model.predict_on_batch(take(rows)))
+            part = np.asarray(run(take(rows)))
             if out is None:
                 out = np.empty((n_rows,) + part.shape[1:], dtype=part.dtype)
             out[start:stop] = part
@@ -960,7 +990,7 @@ class NetworkMixin:
 
     def _forward(self, Xs):
         """The network on float32 windows: ``(n, n_outputs)``."""
-        return batched_predict(self.model_, Xs)
+        return batched_predict(self.model_, Xs, forward=shape_free_forward(self.model_))
 
     def _forward_mc(self, Xs, n_samples, seed):
         """``n_samples`` passes with dropout on: ``(n_samples, n, n_outputs)``.
