@@ -469,7 +469,7 @@ def release_fit_state(model, datasets):
     """
     model.train_function = None
     model.test_function = None
-    if "tensorflow" not in sys.modules or _backend_name() != "tensorflow":
+    if _backend_name() != "tensorflow":  # Keras on TensorFlow has loaded it
         return
     _drop_traced_gradients(model)
     ours = {id(d) for d in datasets if d is not None}
