@@ -38,6 +38,10 @@ __all__ = [
     "limit_started_threads",
     "fit_network",
     "seeded_shuffled_batches",
+    "steps_per_execution",
+    "copy_training_state",
+    "TracedSteps",
+    "TRACED_STEPS",
     "window_batches",
     "window_batches_class",
     "batched_predict",
@@ -288,8 +292,43 @@ def training_callbacks(*, early_stopping, has_validation, lr_decay, lr_decay_eve
 
 
 def set_global_seed(seed):
-    """Seed Python, numpy and the backend (``keras.utils.set_random_seed``)."""
-    import_keras().utils.set_random_seed(int(seed))
+    """Seed Python, numpy and the backend (``keras.utils.set_random_seed``).
+
+    On TensorFlow, setting the global seed also clears the runtime's caches
+    of instantiated functions (``TFE_ContextClearCaches``), so every traced
+    step and forward pass of the process is prepared again at its next call
+    (about 0.25 s for a small network's train step). Keras 3 draws its
+    random numbers from seeded generator states, not from TensorFlow's
+    global seed, so when that seed already has this value only Python's,
+    numpy's and Keras' own streams are reset.
+    """
+    keras = import_keras()
+    seed = int(seed)
+    if _backend_name() == "tensorflow" and _tf_global_seed() == seed:
+        try:  # keras.utils.set_random_seed less its tf.random.set_seed
+            from keras.src.backend.common import global_state
+            from keras.src.random import seed_generator
+            from keras.src.utils import rng_utils
+
+            global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+            global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+        except (ImportError, AttributeError):  # pragma: no cover - a Keras that moved them
+            keras.utils.set_random_seed(seed)
+            return
+        random.seed(seed)
+        np.random.seed(seed)
+        return
+    keras.utils.set_random_seed(seed)
+
+
+def _tf_global_seed():
+    """TensorFlow's global seed (None when unset or when its internals moved)."""
+    try:
+        from tensorflow.python.eager import context
+
+        return context.global_seed()
+    except (ImportError, AttributeError):  # pragma: no cover
+        return None
 
 
 def thread_limit_env(n_threads):
@@ -388,18 +427,29 @@ def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None
     kwargs = {} if validation_data is None else {"validation_data": validation_data}
     if isinstance(X, window_batches_class()):
         kwargs.update(steps_per_epoch=X.batches_per_epoch, shuffle=False)
+        steps = X.batches_per_epoch
     elif shuffle and seed is not None and _backend_name() == "tensorflow":
         X, steps = seeded_shuffled_batches(X, Y, sample_weight, int(batch_size), seed)
         kwargs.update(steps_per_epoch=steps, shuffle=False)
     else:
         kwargs.update(y=Y, sample_weight=sample_weight, batch_size=int(batch_size),
                       shuffle=bool(shuffle))
+        steps = -(-len(X) // int(batch_size))
+    model.steps_per_execution = steps_per_execution(steps)
+    twin = TRACED_STEPS.take(model)
+    runner = model if twin is None else twin
+    fitted = False
     try:
+        if twin is not None:
+            copy_training_state(model, twin)
         with quiet_retracing(), warnings.catch_warnings():
             # tf.data runs the feeder's (Python) generator the same way either
             # way; its note about run_functions_eagerly says nothing to act on
             warnings.filterwarnings("ignore", message="Even though the `tf.config.experimental_run")
-            hist = model.fit(X, epochs=int(epochs), verbose=verbose, callbacks=callbacks, **kwargs)
+            hist = runner.fit(X, epochs=int(epochs), verbose=verbose, callbacks=callbacks, **kwargs)
+        if twin is not None:
+            copy_training_state(twin, model)
+        fitted = True
     except Exception as exc:
         if not is_out_of_memory(exc):
             raise
@@ -410,7 +460,9 @@ def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None
             f"{shape} (time steps, features): use a smaller batch_size, shorter windows "
             "(window_len) or a smaller network.") from exc
     finally:
-        release_fit_state(model, [X, validation_data])
+        release_fit_state(runner, [X, validation_data], keep_steps=twin is not None and fitted)
+        if twin is not None:
+            TRACED_STEPS.give_back(twin, reuse=fitted)
     stop = next((cb for cb in callbacks or () if isinstance(cb, non_finite_stop_class())), None)
     if stop is not None and stop.where is not None:
         raise ValueError(non_finite_message(model, stop.where))
@@ -449,7 +501,193 @@ def seeded_shuffled_batches(X, Y, sample_weight, batch_size, seed):
     return dataset, -(-n // batch_size)
 
 
-def release_fit_state(model, datasets):
+#: Most train steps run by one call of the traced step function (Keras'
+#: ``steps_per_execution``): each call costs about 0.8 ms of Python in Keras'
+#: loop, 0.5 s of a 3 s fit of 620 small batches.
+MAX_STEPS_PER_EXECUTION = 32
+
+
+def steps_per_execution(steps_per_epoch):
+    """The largest divisor of ``steps_per_epoch`` up to :data:`MAX_STEPS_PER_EXECUTION`.
+
+    Keras runs ``steps_per_execution`` batches per call of the traced step
+    (a ``tf.while_loop``) and reports to callbacks after each call. The
+    endless feeds of :func:`fit_network` (seeded shuffling, the batch feeder)
+    end their epochs after ``steps_per_epoch`` batches, so a call must not
+    run across an epoch's end: the number divides the epoch.
+    """
+    n = max(int(steps_per_epoch), 1)
+    return max(d for d in range(1, min(n, MAX_STEPS_PER_EXECUTION) + 1) if n % d == 0)
+
+
+def _assign_all(targets, sources):
+    targets, sources = list(targets), list(sources)
+    if len(targets) != len(sources) or any(
+            tuple(t.shape) != tuple(s.shape) for t, s in zip(targets, sources)):
+        raise ValueError("the twin's variables do not match the network's")
+    for t, s in zip(targets, sources):
+        t.assign(s.value)
+
+
+def copy_training_state(source, target):
+    """Copy every variable a fit reads or writes from ``source`` to ``target``.
+
+    The weights, the dropout seed states (``model.variables`` holds both) and
+    the optimizer's variables: step count, learning rate and moments. An
+    optimizer not built yet is built first (its moments start at zero, as a
+    fit would start them).
+    """
+    _assign_all(target.variables, source.variables)
+    for model in (source, target):
+        if not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+    _assign_all(target.optimizer.variables, source.optimizer.variables)
+
+
+def architecture_key(model):
+    """``model``'s architecture as a string, the same for every network built alike.
+
+    Layer names are unique per process ("lstm_7"): each becomes its position
+    in the model, wherever the config refers to it; each layer's own
+    settings are kept verbatim beside the graph. None for a network Keras
+    cannot describe.
+    """
+    import json
+
+    try:
+        layers = list(model._flatten_layers(include_self=True, recursive=True))
+        position = {layer.name: f"#{i}" for i, layer in reversed(list(enumerate(layers)))}
+        graph = _rename_values(model.get_config(), position)
+        own = [(type(layer).__name__, {k: v for k, v in layer.get_config().items() if k != "name"})
+               for layer in layers[1:]]
+        return json.dumps([type(model).__name__, graph, own], sort_keys=True, default=repr)
+    except Exception:  # a custom layer without a config
+        return None
+
+
+def _rename_values(obj, names):
+    """``obj`` (a Keras config) with every string value found in ``names`` replaced."""
+    if isinstance(obj, dict):
+        return {k: _rename_values(v, names) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_rename_values(v, names) for v in obj]
+    return names.get(obj, obj) if isinstance(obj, str) else obj
+
+
+class TracedSteps:
+    """Compiled twins of networks, kept so fits of the same kind reuse a traced train step.
+
+    Tracing the train step is most of a small fit's time on TensorFlow
+    (about 0.8 s of 1.2 s for a 4-unit LSTM on 300 windows), and a search
+    or a study fits the same architecture again and again. A fit takes an
+    idle twin of its network -- same architecture, optimizer settings, loss
+    and steps per execution (the learning rate is a variable, so it may
+    differ) -- copies the network's fresh weights, dropout seed states and
+    optimizer state into it, trains the twin and copies every variable
+    back: the network ends as if it had trained itself, bit for bit (the
+    same graph runs on the same values), and a fit of another kind in the
+    meantime changes nothing. The first fit of a kind builds its twin
+    (a clone, ~30 ms) and traces it; a twin serves one fit at a time (a
+    second fit of the kind running at once in another thread gets its own).
+    At most ``size`` idle twins stay, the least recently used goes first;
+    ``size=0`` turns the reuse off. Only on TensorFlow, where it was
+    measured; on other backends, and for a network Keras cannot clone or
+    describe, the network trains itself.
+    """
+
+    def __init__(self, size=8):
+        self.size = int(size)
+        self._idle = {}  # key -> [twins], in order of last use (dicts keep order)
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(model):
+        """What the traced train step depends on, as a string; None when unknown."""
+        import json
+
+        arch = architecture_key(model)
+        if arch is None or model.optimizer is None:
+            return None
+        try:
+            opt = dict(model.optimizer.get_config())
+            opt.pop("name", None)  # unique per process ("adam_3")
+            lr = opt.pop("learning_rate", None)
+            if not isinstance(lr, (int, float)):  # a schedule is traced in
+                return None
+            loss = model.loss
+            if not isinstance(loss, str):
+                loss = json.dumps(import_keras().losses.serialize(loss), sort_keys=True)
+            return json.dumps([arch, type(model.optimizer).__name__, opt, loss,
+                               str(model.jit_compile), model.steps_per_execution,
+                               bool(model.run_eagerly)], sort_keys=True, default=repr)
+        except Exception:  # an optimizer or loss Keras cannot describe: no twin
+            return None
+
+    def take(self, model):
+        """An idle twin of ``model`` (or a new one), None when reuse does not apply."""
+        if self.size <= 0 or _backend_name() != "tensorflow" or model.optimizer is None:
+            return None
+        key = self.key(model)
+        if key is None:
+            return None
+        with self._lock:
+            twins = self._idle.pop(key, [])
+            twin = twins.pop() if twins else None
+            if twins:
+                self._idle[key] = twins
+        if twin is None:
+            twin = self._clone(model)
+            if twin is None:
+                return None
+        twin._skrnn_twin_key = key
+        return twin
+
+    def _clone(self, model):
+        keras = import_keras()
+        try:
+            with private_layer_seeds(0):  # leave the process-wide seed stream alone
+                twin = keras.models.clone_model(model)
+            optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+            twin.compile(optimizer=optimizer, loss=model.loss, jit_compile=model.jit_compile,
+                         steps_per_execution=model.steps_per_execution)
+        except Exception:  # a layer Keras cannot clone: the network trains itself
+            return None
+        return twin
+
+    def give_back(self, twin, reuse=True):
+        """Keep ``twin`` for the next fit of its kind (or drop it)."""
+        key = getattr(twin, "_skrnn_twin_key", None)
+        if not reuse or key is None or self.size <= 0:
+            return
+        with self._lock:
+            twins = self._idle.pop(key, [])
+            twins.append(twin)
+            self._idle[key] = twins
+            while sum(len(t) for t in self._idle.values()) > self.size:
+                oldest = next(iter(self._idle))
+                gone = self._idle[oldest].pop(0)
+                if not self._idle[oldest]:
+                    del self._idle[oldest]
+                release_fit_state(gone, [])
+
+    def clear(self):
+        """Drop every idle twin and its traced steps."""
+        with self._lock:
+            twins = [t for ts in self._idle.values() for t in ts]
+            self._idle.clear()
+        for twin in twins:
+            release_fit_state(twin, [])
+
+    def __len__(self):
+        with self._lock:
+            return sum(len(t) for t in self._idle.values())
+
+
+#: The process-wide pool of compiled twins used by :func:`fit_network`.
+TRACED_STEPS = TracedSteps()
+
+
+def release_fit_state(model, datasets, keep_steps=False):
     """Let go of what a finished ``model.fit`` would otherwise keep alive.
 
     - TensorFlow ties the Python functions behind ``tf.data``'s
@@ -464,11 +702,12 @@ def release_fit_state(model, datasets):
       the traced graph (about 12 MB for a 4-unit LSTM). The entries whose
       graph used this model's variables are removed (see
       :func:`_drop_traced_gradients`).
-    - The traced train and evaluation steps: the network predicts through
-      its own ``predict_on_batch`` function, and a refit traces afresh.
+    - The traced train and evaluation steps (unless ``keep_steps``: a twin
+      of :data:`TRACED_STEPS` keeps them for the next fit of its kind).
     """
-    model.train_function = None
-    model.test_function = None
+    if not keep_steps:
+        model.train_function = None
+        model.test_function = None
     if _backend_name() != "tensorflow":  # Keras on TensorFlow has loaded it
         return
     _drop_traced_gradients(model)
@@ -719,16 +958,62 @@ def window_batches(source, rows, *, batch_size, shuffle=False, seed=None, repeat
 # --------------------------------------------------------------------------
 # predict and Monte-Carlo dropout
 # --------------------------------------------------------------------------
+class _Forwards:
+    """Inference passes traced once per architecture, shared by every network built alike.
+
+    Each is ``model.stateless_call`` traced with the batch dimension open and
+    the variables as arguments, so a network of the same architecture runs
+    through it with its own weights. Up to ``size`` architectures are kept,
+    the least recently used goes first.
+    """
+
+    def __init__(self, size=8):
+        self.size = int(size)
+        self._traced = {}
+        self._lock = threading.Lock()
+
+    def get(self, model):
+        import tensorflow as tf
+
+        key = architecture_key(model)
+        if key is None:
+            return None
+        with self._lock:
+            traced = self._traced.pop(key, None)
+            if traced is not None:
+                self._traced[key] = traced  # the most recently used goes last
+                return traced
+        template = model
+        spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32)
+        trainable = [tf.TensorSpec(v.shape, v.dtype) for v in model.trainable_variables]
+        fixed = [tf.TensorSpec(v.shape, v.dtype) for v in model.non_trainable_variables]
+
+        @tf.function(input_signature=[spec, trainable, fixed])
+        def traced(x, trainable_values, fixed_values):
+            return template.stateless_call(trainable_values, fixed_values, x, training=False)[0]
+
+        with self._lock:
+            self._traced[key] = traced
+            while len(self._traced) > self.size:
+                self._traced.pop(next(iter(self._traced)))
+        return traced
+
+
+_FORWARDS = _Forwards()
+
+
 def shape_free_forward(model):
     """``model``'s inference pass, traced once for any number of rows.
 
     Keras' ``predict_on_batch`` traces for the first batch's exact shape and
     again, shape-relaxed, at the first other number of rows -- so every
     fitted network paid a second trace (about 70 ms) at its first
-    ``predict`` after the calibration pass. On TensorFlow this traces
-    ``model(x, training=False)`` once with the batch dimension left open
-    (kept on the network, released with it); other backends use
-    ``predict_on_batch``.
+    ``predict`` after the calibration pass. On TensorFlow the pass is
+    traced once per architecture with the batch dimension left open and the
+    weights as arguments (:class:`_Forwards`): networks built alike -- the
+    fits of a search, the clones of a forecaster -- share it, and a fitted
+    network predicts without tracing anything. A network Keras cannot
+    describe gets its own trace; other backends use ``predict_on_batch``.
     """
     if _backend_name() != "tensorflow":
         return model.predict_on_batch
@@ -736,11 +1021,18 @@ def shape_free_forward(model):
     if forward is None:
         import tensorflow as tf
 
-        spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32)
-        traced = tf.function(lambda x: model(x, training=False), input_signature=[spec])
+        shared = _FORWARDS.get(model) if _FORWARDS.size > 0 else None
+        if shared is not None:
+            def forward(x):
+                return shared(np.asarray(x, dtype=np.float32),
+                              [v.value for v in model.trainable_variables],
+                              [v.value for v in model.non_trainable_variables])
+        else:
+            spec = tf.TensorSpec((None,) + tuple(model.input_shape[1:]), tf.float32)
+            traced = tf.function(lambda x: model(x, training=False), input_signature=[spec])
 
-        def forward(x):
-            return traced(np.asarray(x, dtype=np.float32))
+            def forward(x):
+                return traced(np.asarray(x, dtype=np.float32))
 
         model._skrnn_forward = forward
     return forward

@@ -151,7 +151,13 @@ class RNNRegressor(WindowNetworkRegressor):
     verbose : int, default=0
         Keras' verbosity during fit.
     callbacks : list of keras.callbacks.Callback or None, default=None
-        Extra callbacks, added after the built-in ones.
+        Extra callbacks, added after the built-in ones. Keras runs up to 32
+        batches per call of the traced train step (the largest divisor of
+        the batches per epoch), so batch-level hooks see every such group,
+        epoch-level hooks every epoch. On TensorFlow the network may train
+        as a compiled twin kept from an earlier fit of the same kind
+        (``callback.model`` is then that twin; ``model_`` receives its
+        final state).
 
     Attributes
     ----------
@@ -462,7 +468,9 @@ class TransformerRegressor(WindowNetworkRegressor):
     verbose : int, default=0
         Keras' verbosity during fit.
     callbacks : list of keras.callbacks.Callback or None, default=None
-        Extra callbacks, added after the built-in ones.
+        Extra callbacks, added after the built-in ones; they see training as
+        described under :class:`RNNRegressor` (groups of batches, a compiled
+        twin of the network).
 
     Attributes
     ----------
