@@ -42,7 +42,7 @@ dependencies: install them in a separate environment (they pull PyTorch)::
 
     python -m venv /tmp/peers && . /tmp/peers/bin/activate
     pip install torch==2.13.0   # the CPU build; plain `torch` may fetch a CUDA build
-    pip install darts neuralforecast -e .
+    pip install darts neuralforecast -e ".[sktime]"
     python benchmarks/bench_peers.py            # ~6 minutes on 2 cores
     python benchmarks/bench_peers.py --rounds 1 --epochs 2   # a quick look
 """

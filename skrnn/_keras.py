@@ -292,19 +292,24 @@ def training_callbacks(*, early_stopping, has_validation, lr_decay, lr_decay_eve
 
 
 def set_global_seed(seed):
-    """Seed Python, numpy and the backend (``keras.utils.set_random_seed``).
+    """Seed Python, numpy and Keras' streams, as ``keras.utils.set_random_seed`` does.
 
-    On TensorFlow, setting the global seed also clears the runtime's caches
-    of instantiated functions (``TFE_ContextClearCaches``), so every traced
-    step and forward pass of the process is prepared again at its next call
-    (about 0.25 s for a small network's train step). Keras 3 draws its
-    random numbers from seeded generator states, not from TensorFlow's
-    global seed, so when that seed already has this value only Python's,
-    numpy's and Keras' own streams are reset.
+    On TensorFlow, setting the global seed (``tf.random.set_seed``) also
+    clears the runtime's caches of prepared functions, so every traced step
+    and forward pass of the process is prepared again at its next call:
+    about 0.35 s per small fit, which a study repeating its networks over
+    seeds paid at every fit. Keras 3 layers draw their initial weights and
+    dropout masks from their own seeded generator states (stateless
+    TensorFlow ops), and skrnn shuffles with its own seeded order, so
+    TensorFlow's global seed is set only while it is unset -- by the first
+    seeded fit of the process -- and Python's, numpy's and Keras' streams are
+    reset at every call. (Code of one's own that draws from TensorFlow's
+    stateful random ops, ``tf.random.normal`` in a custom layer, is seeded
+    by the first seeded fit only.)
     """
     keras = import_keras()
     seed = int(seed)
-    if _backend_name() == "tensorflow" and _tf_global_seed() == seed:
+    if _backend_name() == "tensorflow" and _tf_global_seed() is not None:
         try:  # keras.utils.set_random_seed less its tf.random.set_seed
             from keras.src.backend.common import global_state
             from keras.src.random import seed_generator
@@ -322,7 +327,7 @@ def set_global_seed(seed):
 
 
 def _tf_global_seed():
-    """TensorFlow's global seed (None when unset or when its internals moved)."""
+    """TensorFlow's global seed (None when unset, or when its internals moved)."""
     try:
         from tensorflow.python.eager import context
 
@@ -436,6 +441,13 @@ def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None
                       shuffle=bool(shuffle))
         steps = -(-len(X) // int(batch_size))
     model.steps_per_execution = steps_per_execution(steps)
+    with _counted_fit():
+        return _fit(model, X, kwargs, epochs=epochs, verbose=verbose, callbacks=callbacks,
+                    validation_data=validation_data, batch_size=batch_size)
+
+
+def _fit(model, X, kwargs, *, epochs, verbose, callbacks, validation_data, batch_size):
+    """:func:`fit_network` once its feed is ready: on a twin of :data:`TRACED_STEPS` if any."""
     twin = TRACED_STEPS.take(model)
     runner = model if twin is None else twin
     fitted = False
@@ -467,6 +479,36 @@ def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None
     if stop is not None and stop.where is not None:
         raise ValueError(non_finite_message(model, stop.where))
     return {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+
+#: Fits between two clearings of TensorFlow's eager kernel cache. Each new
+#: variable leaves cached kernels behind (about 0.6 MiB per small network
+#: built, compiled and trained); clearing costs the next call of every traced
+#: function its preparation again (about 0.35 s for a small train step), so
+#: it happens once per this many fits, when no fit is running.
+CLEAR_KERNEL_CACHE_EVERY = 64
+
+_FITS_LOCK = threading.Lock()
+_FITS = {"running": 0, "since_clear": 0}
+
+
+@contextlib.contextmanager
+def _counted_fit():
+    """Count a fit; the last one out after ``CLEAR_KERNEL_CACHE_EVERY`` clears the kernel cache."""
+    with _FITS_LOCK:
+        _FITS["running"] += 1
+    try:
+        yield
+    finally:
+        with _FITS_LOCK:
+            _FITS["running"] -= 1
+            _FITS["since_clear"] += 1
+            if (_FITS["running"] == 0 and _FITS["since_clear"] >= CLEAR_KERNEL_CACHE_EVERY
+                    and _backend_name() == "tensorflow"):
+                _FITS["since_clear"] = 0
+                from tensorflow.python.eager import context
+
+                context.context().clear_kernel_cache()
 
 
 def seeded_shuffled_batches(X, Y, sample_weight, batch_size, seed):

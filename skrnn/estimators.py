@@ -145,8 +145,10 @@ class RNNRegressor(WindowNetworkRegressor):
         slightly optimistic bands. A 90 % band needs at least 19 calibration
         windows.
     random_state : int or None, default=None
-        Seed for weights, dropout and shuffling (through
-        ``keras.utils.set_random_seed``). Same seed, same data => same
+        Seed for weights, dropout and shuffling: Python's, numpy's and
+        Keras' random streams are reset to it (TensorFlow's global seed is
+        set by the first seeded fit of a process only, see
+        ``skrnn._keras.set_global_seed``). Same seed, same data => same
         predictions.
     verbose : int, default=0
         Keras' verbosity during fit.

@@ -108,11 +108,40 @@ def test_networks_built_alike_share_one_traced_forward_pass(pool, monkeypatch):
     np.testing.assert_allclose(pb, own.predict(X), **F32)
 
 
-def test_the_same_seed_again_resets_every_stream_but_keeps_the_traced_functions():
+def test_a_seed_resets_every_stream_but_keeps_the_prepared_functions():
     _keras.set_global_seed(11)
     first = (random.random(), np.random.rand())
-    _keras.set_global_seed(11)  # TensorFlow's global seed is already 11: its caches stay
+    assert _keras._tf_global_seed() is not None
+    _keras.set_global_seed(11)  # TensorFlow's global seed is set: its caches stay
     assert (random.random(), np.random.rand()) == first
-    assert _keras._tf_global_seed() == 11
     _keras.set_global_seed(12)
-    assert _keras._tf_global_seed() == 12
+    assert random.random() != first[0]
+
+
+def test_fits_with_other_seeds_in_between_repeat_bitwise(pool):
+    """TensorFlow's global seed (set once) does not enter a network: fit order does not matter."""
+    X, y = _data()
+    params = dict(TINY, dropout=0.2)
+    first = LSTMRegressor(**dict(params, random_state=5)).fit(X, y).predict(X[:6])
+    LSTMRegressor(**dict(params, random_state=6)).fit(X, y)
+    GRURegressor(**dict(params, random_state=7)).fit(X, y)
+    again = LSTMRegressor(**dict(params, random_state=5)).fit(X, y).predict(X[:6])
+    np.testing.assert_array_equal(first, again)
+
+
+def test_the_kernel_cache_is_cleared_every_so_many_fits_and_never_during_one(pool, monkeypatch):
+    from tensorflow.python.eager import context
+
+    ctx = context.context()
+    seen = []
+    real = ctx.clear_kernel_cache
+    monkeypatch.setattr(ctx, "clear_kernel_cache",
+                        lambda: (seen.append(_keras._FITS["running"]), real())[1])
+    monkeypatch.setattr(_keras, "CLEAR_KERNEL_CACHE_EVERY", 2)
+    monkeypatch.setitem(_keras._FITS, "since_clear", 0)
+    X, y = _data()
+    first = LSTMRegressor(**TINY).fit(X, y).predict(X[:5])
+    assert seen == []
+    LSTMRegressor(**TINY).fit(X, y)
+    assert seen == [0]  # after the second fit, with no fit running
+    np.testing.assert_allclose(LSTMRegressor(**TINY).fit(X, y).predict(X[:5]), first, **F32)
