@@ -44,6 +44,7 @@ __all__ = [
     "TRACED_STEPS",
     "window_batches",
     "window_batches_class",
+    "tf_window_feed",
     "batched_predict",
     "shape_free_forward",
     "mc_dropout_model",
@@ -429,24 +430,35 @@ def fit_network(model, X, Y=None, *, sample_weight=None, epochs, batch_size=None
     :func:`window_batches` feeder, which shuffles, batches and scales the
     windows itself (``validation_data`` then a feeder too, or None).
     """
+    feeders = [X, validation_data]  # what release_fit_state looks for in TensorFlow's graph
+    tf_feed = _backend_name() == "tensorflow"
+    if tf_feed and isinstance(validation_data, window_batches_class()):
+        validation_data = tf_window_feed(validation_data)
     kwargs = {} if validation_data is None else {"validation_data": validation_data}
     if isinstance(X, window_batches_class()):
-        kwargs.update(steps_per_epoch=X.batches_per_epoch, shuffle=False)
         steps = X.batches_per_epoch
-    elif shuffle and seed is not None and _backend_name() == "tensorflow":
+        if tf_feed:  # one epoch each time Keras reads it: any number of steps per call
+            X, spe = tf_window_feed(X), min(steps, MAX_STEPS_PER_EXECUTION)
+            kwargs.update(shuffle=False)
+        else:  # endless: a call must end where an epoch ends
+            spe = steps_per_execution(steps)
+            kwargs.update(steps_per_epoch=steps, shuffle=False)
+    elif shuffle and seed is not None and tf_feed:
         X, steps = seeded_shuffled_batches(X, Y, sample_weight, int(batch_size), seed)
-        kwargs.update(steps_per_epoch=steps, shuffle=False)
+        spe = min(steps, MAX_STEPS_PER_EXECUTION)
+        kwargs.update(shuffle=False)
     else:
         kwargs.update(y=Y, sample_weight=sample_weight, batch_size=int(batch_size),
                       shuffle=bool(shuffle))
         steps = -(-len(X) // int(batch_size))
-    model.steps_per_execution = steps_per_execution(steps)
+        spe = min(steps, MAX_STEPS_PER_EXECUTION) if tf_feed else steps_per_execution(steps)
+    model.steps_per_execution = spe
     with _counted_fit():
         return _fit(model, X, kwargs, epochs=epochs, verbose=verbose, callbacks=callbacks,
-                    validation_data=validation_data, batch_size=batch_size)
+                    feeders=feeders, batch_size=batch_size)
 
 
-def _fit(model, X, kwargs, *, epochs, verbose, callbacks, validation_data, batch_size):
+def _fit(model, X, kwargs, *, epochs, verbose, callbacks, feeders, batch_size):
     """:func:`fit_network` once its feed is ready: on a twin of :data:`TRACED_STEPS` if any."""
     twin = TRACED_STEPS.take(model)
     runner = model if twin is None else twin
@@ -465,14 +477,14 @@ def _fit(model, X, kwargs, *, epochs, verbose, callbacks, validation_data, batch
     except Exception as exc:
         if not is_out_of_memory(exc):
             raise
-        size = getattr(X, "batch_size", batch_size)
+        size = getattr(feeders[0], "batch_size", batch_size)
         shape = tuple(model.input_shape[1:])
         raise MemoryError(
             f"Out of memory while training on batches of batch_size={size} windows of shape "
             f"{shape} (time steps, features): use a smaller batch_size, shorter windows "
             "(window_len) or a smaller network.") from exc
     finally:
-        release_fit_state(runner, [X, validation_data], keep_steps=twin is not None and fitted)
+        release_fit_state(runner, feeders, keep_steps=twin is not None and fitted)
         if twin is not None:
             TRACED_STEPS.give_back(twin, reuse=fitted)
     stop = next((cb for cb in callbacks or () if isinstance(cb, non_finite_stop_class())), None)
@@ -520,8 +532,11 @@ def seeded_shuffled_batches(X, Y, sample_weight, batch_size, seed):
     threading backend) take each other's seeds, and each got another order
     than alone. Here epoch ``e`` visits the windows in the order of
     ``stateless_shuffle(range(n), seed=(seed, e))``, which depends on
-    nothing else; batches are gathered as Keras gathers them. The dataset
-    runs forever; ``steps`` (returned) is the number of batches per epoch.
+    nothing else; batches are gathered as Keras gathers them. Each reading
+    of the dataset is one epoch, the next one (Keras reads it once per
+    epoch), so a call of the traced step may run any number of batches and
+    still stop at the epoch's end; ``steps`` (returned) is the number of
+    batches per epoch.
     """
     import tensorflow as tf
 
@@ -537,15 +552,21 @@ def seeded_shuffled_batches(X, Y, sample_weight, batch_size, seed):
     def gather(rows):
         return tuple(tf.gather(a, rows) for a in arrays)
 
-    # range, not counter(): counter is a scan whose function stays in the global graph
-    dataset = (tf.data.Dataset.range(2**62).flat_map(epoch_batches)
+    # each reading of the dataset (Keras reads it once per epoch) is the next epoch
+    epochs_read = tf.Variable(-1, dtype=tf.int64, trainable=False)
+    dataset = (tf.data.Dataset.from_tensors(tf.constant(0, tf.int64))
+               .map(lambda _: epochs_read.assign_add(1)).flat_map(epoch_batches)
                .map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE))
-    return dataset, -(-n // batch_size)
+    steps = -(-n // batch_size)
+    # the known length lets Keras end the epoch without a "ran out of data" warning
+    return dataset.apply(tf.data.experimental.assert_cardinality(steps)), steps
 
 
 #: Most train steps run by one call of the traced step function (Keras'
 #: ``steps_per_execution``): each call costs about 0.8 ms of Python in Keras'
-#: loop, 0.5 s of a 3 s fit of 620 small batches.
+#: loop, 0.5 s of a 3 s fit of 620 small batches. On TensorFlow every feed
+#: ends at its epoch's end, so any number up to this one serves; an endless
+#: feed (a ``PyDataset`` on the other backends) takes :func:`steps_per_execution`.
 MAX_STEPS_PER_EXECUTION = 32
 
 
@@ -840,6 +861,8 @@ def _generator_owner(func, depth=0):
     for obj in inner:
         if hasattr(obj, "_generator") and hasattr(obj, "get_next_id"):
             adapter = getattr(obj._generator, "__self__", None)
+            if isinstance(adapter, window_batches_class()):  # tf_window_feed's generator
+                return adapter
             return getattr(adapter, "py_dataset", None)
         if callable(obj) and depth < 3:
             owner = _generator_owner(obj, depth + 1)
@@ -973,8 +996,51 @@ def window_batches_class():
             rows = self._rows_of(epoch)[i * self.batch_size:(i + 1) * self.batch_size]
             return self.source.take_xy(rows)
 
+        def chunks(self):
+            """The next epoch's batches, ``FEED_CHUNK_BATCHES`` at a time.
+
+            Each call is the next epoch (the first one is epoch 0): the
+            order Keras would get from ``self[k]`` for that epoch's ``k``.
+            """
+            epoch = self._epochs_read = getattr(self, "_epochs_read", -1) + 1
+            order = self._rows_of(epoch)
+            step = self.batch_size * FEED_CHUNK_BATCHES
+            for start in range(0, len(order), step):
+                yield self.source.take_xy(order[start:start + step])
+
     _WINDOW_BATCHES = WindowBatches
     return WindowBatches
+
+
+#: Batches the TensorFlow feed of :func:`window_batches` prepares per Python
+#: call (scaled and cast together, then split by ``tf.data``): one Python call
+#: per batch cost about 2 ms, a third of a small LSTM's step.
+FEED_CHUNK_BATCHES = 64
+
+
+def tf_window_feed(feeder):
+    """A ``tf.data`` pipeline giving the batches of ``feeder`` in its order.
+
+    On TensorFlow Keras reads a ``PyDataset`` through one Python call per
+    batch; here Python scales ``FEED_CHUNK_BATCHES`` batches at once
+    (``feeder.chunks``) and ``tf.data`` cuts them into batches, within an
+    epoch (an epoch's last batch stays short, as Keras cuts arrays), and
+    prefetches while the network trains. Each reading of the pipeline is
+    the feeder's next epoch, so Keras needs no ``steps_per_epoch``. Same
+    batches, same order, so the same network as through the ``PyDataset``.
+    """
+    import tensorflow as tf
+
+    sample = feeder.source.take_xy(feeder.rows[:1])
+    spec = tuple(tf.TensorSpec((None,) + a.shape[1:], tf.as_dtype(a.dtype)) for a in sample)
+    size = feeder.batch_size
+
+    def batches(*chunk):
+        return tf.data.Dataset.from_tensor_slices(chunk).batch(size)
+
+    return (tf.data.Dataset.from_generator(feeder.chunks, output_signature=spec)
+            .flat_map(batches).prefetch(tf.data.AUTOTUNE)
+            .apply(tf.data.experimental.assert_cardinality(feeder.batches_per_epoch)))
 
 
 def materialise(source, n_rows):

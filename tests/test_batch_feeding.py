@@ -114,3 +114,40 @@ def test_fit_leaves_no_feeder_in_tensorflows_global_graph(monkeypatch):
     LSTMRegressor(**dict(TINY, validation_fraction=0.2)).fit(W, W[:, -1, 0])
     assert tf.executing_eagerly()
     assert len(getattr(graph, "_py_funcs_used_in_graph", [])) == before
+
+
+def test_the_tensorflow_feed_gives_the_feeders_batches_epoch_after_epoch():
+    tf = pytest.importorskip("tensorflow")
+    from skrnn import _keras
+    from skrnn._scaling import ScaledWindows, make_window_scaler
+
+    W = SlidingWindow(4).fit_transform(_prices(150, 2))
+    y = np.asarray(W[:, -1, 0])
+    source = ScaledWindows(W, make_window_scaler("zero_base", W), y[:, None])
+    feeder = _keras.window_batches(source, np.arange(140), batch_size=8, shuffle=True, seed=3,
+                                   repeat=True)
+    assert feeder.batches_per_epoch == 18  # the last batch of an epoch has 4 windows
+    pipeline = _keras.tf_window_feed(feeder)
+    for epoch in range(3):  # Keras reads the pipeline once per epoch
+        got = [tuple(np.asarray(t) for t in batch) for batch in pipeline]
+        want = [feeder[epoch * 18 + k] for k in range(18)]
+        assert [len(b[0]) for b in got] == [8] * 17 + [4]
+        for g, w in zip(got, want):
+            for a, b in zip(g, w):
+                np.testing.assert_array_equal(a, b)
+
+
+def test_seeded_shuffled_batches_give_a_new_order_each_reading():
+    pytest.importorskip("tensorflow")
+    from skrnn import _keras
+
+    X = np.arange(20, dtype=np.float32)[:, None, None]
+    dataset, steps = _keras.seeded_shuffled_batches(X, X[:, 0], None, 6, seed=1)
+    assert steps == 4
+    epochs = [np.concatenate([np.asarray(b[0])[:, 0, 0] for b in dataset]) for _ in range(3)]
+    for order in epochs:
+        assert sorted(order.tolist()) == list(range(20))  # every window once per epoch
+    assert not np.array_equal(epochs[0], epochs[1])
+    again, _ = _keras.seeded_shuffled_batches(X, X[:, 0], None, 6, seed=1)
+    np.testing.assert_array_equal(np.concatenate([np.asarray(b[0])[:, 0, 0] for b in again]),
+                                  epochs[0])  # epoch 0 depends on the seed alone
