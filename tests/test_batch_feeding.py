@@ -137,17 +137,20 @@ def test_the_tensorflow_feed_gives_the_feeders_batches_epoch_after_epoch():
                 np.testing.assert_array_equal(a, b)
 
 
-def test_seeded_shuffled_batches_give_a_new_order_each_reading():
+def test_seeded_shuffled_batches_give_a_new_order_each_epoch():
     pytest.importorskip("tensorflow")
     from skrnn import _keras
 
     X = np.arange(20, dtype=np.float32)[:, None, None]
     dataset, steps = _keras.seeded_shuffled_batches(X, X[:, 0], None, 6, seed=1)
     assert steps == 4
-    epochs = [np.concatenate([np.asarray(b[0])[:, 0, 0] for b in dataset]) for _ in range(3)]
+    batches = [np.asarray(b[0])[:, 0, 0] for b in dataset.take(3 * steps)]
+    assert [len(b) for b in batches] == [6, 6, 6, 2] * 3  # epochs end where they should
+    epochs = [np.concatenate(batches[e * steps:(e + 1) * steps]) for e in range(3)]
     for order in epochs:
         assert sorted(order.tolist()) == list(range(20))  # every window once per epoch
     assert not np.array_equal(epochs[0], epochs[1])
     again, _ = _keras.seeded_shuffled_batches(X, X[:, 0], None, 6, seed=1)
-    np.testing.assert_array_equal(np.concatenate([np.asarray(b[0])[:, 0, 0] for b in again]),
-                                  epochs[0])  # epoch 0 depends on the seed alone
+    np.testing.assert_array_equal(
+        np.concatenate([np.asarray(b[0])[:, 0, 0] for b in again.take(steps)]),
+        epochs[0])  # epoch 0 depends on the seed alone
