@@ -154,9 +154,8 @@ class RNNRegressor(WindowNetworkRegressor):
         Keras' verbosity during fit.
     callbacks : list of keras.callbacks.Callback or None, default=None
         Extra callbacks, added after the built-in ones. Keras runs up to 32
-        batches per call of the traced train step (the largest divisor of
-        the batches per epoch), so batch-level hooks see every such group,
-        epoch-level hooks every epoch. On TensorFlow the network may train
+        batches per call of the traced train step, so batch-level hooks see
+        every such group, epoch-level hooks every epoch. On TensorFlow the network may train
         as a compiled twin kept from an earlier fit of the same kind
         (``callback.model`` is then that twin; ``model_`` receives its
         final state).
