@@ -12,7 +12,9 @@ its per-window ``scaler_type="standard"``.
 Printed per library: fit time (the first fit in a fresh process, and the
 next fit of a new model of the same kind in that process, as a search, a
 backtest or a refit on more days does), rolling time (the 272 forecasts), MSE against
-the naive forecast (tomorrow = today) on the same days, and the empirical
+the naive forecast (tomorrow = today) on the same days (and, on a line of
+its own, that of a ridge regression on the same windows: the linear model a
+network has to beat), and the empirical
 coverage and mean width (relative to the random-walk band) of the 90 %
 interval where the library gives one under these settings (skrnn's
 calibrated band; darts and neuralforecast would need another loss for
@@ -217,6 +219,30 @@ def run_neuralforecast(close, n_train, args):
     return t_fit, timed(fit)[0], t_roll, scores(cv["y"].to_numpy(), pred)
 
 
+def linear_reference():
+    """MSE / naive of a ridge regression on the same windows (the linear model to beat).
+
+    Each 10-day window and its next day are scaled by the window's last close
+    (as skrnn's ``normalize="auto"`` does for a positive series), the ridge
+    penalty is chosen by leave-one-out on the training windows (``RidgeCV``),
+    and the test days are forecast one step ahead from the true history.
+    """
+    from sklearn.linear_model import RidgeCV
+
+    close = eth_close().to_numpy()
+    n_train = len(close) - N_TEST
+    windows = np.lib.stride_tricks.sliding_window_view(close[:-1], WINDOW)  # window ending at t
+    target = close[WINDOW:]  # day t + 1
+    last = windows[:, -1:]
+    X, y = windows / last - 1.0, target / last[:, 0] - 1.0
+    train = np.arange(len(target)) + WINDOW < n_train  # targets inside the training days
+    model = RidgeCV(alphas=np.logspace(-4, 2, 13)).fit(X[train], y[train])
+    pred = (model.predict(X[~train]) + 1.0) * last[~train, 0]
+    actual = close[n_train:]
+    naive = close[n_train - 1:-1]
+    return scores(actual, pred)["mse"] / scores(actual, naive)["mse"]
+
+
 RUNNERS = {"skrnn-pipeline": run_skrnn_pipeline, "skrnn-forecaster": run_skrnn_forecaster,
            "darts": run_darts, "neuralforecast": run_neuralforecast}
 
@@ -294,6 +320,8 @@ def main():
         print(f"{side:<18} {fit:>14.2f} {lo:>6.2f}-{hi:<6.2f} {fit / best_fit:>9.2f} "
               f"{refit:>10.2f} {refit / best_refit:>9.2f} "
               f"{roll:>9.3f} {roll / best_roll:>9.2f} {rel:>9.3f}  {cov}")
+    print(f"{'linear reference':<18} ridge on the same windows, each scaled by its last close: "
+          f"MSE/naive {linear_reference():.3f}")
     return 0
 
 

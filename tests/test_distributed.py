@@ -206,6 +206,33 @@ def test_fork_after_the_framework_started_is_refused(monkeypatch):
             pass
 
 
+_THREAD_CASES = {
+    # what the process does before skrnn first imports Keras -> TensorFlow's (intra, inter) pools
+    "small machine": ("", "1 1 True"),
+    "TF_NUM_*_THREADS set": ("os.environ['TF_NUM_INTEROP_THREADS'] = '0'; ", "0 0 False"),
+    "pools chosen before": ("import tensorflow as tf; "
+                            "tf.config.threading.set_intra_op_parallelism_threads(2); ", "2 0 False"),
+    "runtime started": ("import tensorflow as tf; tf.constant(1.0) + 1; ", "0 0 False"),
+    "more CPUs": ("_keras.usable_cpus = lambda: 8; ", "0 0 False"),
+}
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_setaffinity"), reason="needs CPU affinity")
+@pytest.mark.parametrize("case", list(_THREAD_CASES))
+def test_small_machine_runs_tensorflow_on_one_thread_per_pool(case):
+    before, expected = _THREAD_CASES[case]
+    code = ("import os; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "from skrnn import _keras; " + before + "_keras.import_keras(); "
+            "import tensorflow as tf; t = tf.config.threading; "
+            "print(t.get_intra_op_parallelism_threads(), t.get_inter_op_parallelism_threads(), "
+            "_keras._THREADS['set'])")
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith("TF_NUM_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env={**env, "TF_CPP_MIN_LOG_LEVEL": "3", "KERAS_BACKEND": "tensorflow"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == expected
+
+
 def test_worker_setup_caps_tensorflow_before_it_starts():
     code = ("from skrnn import _keras; _keras.import_keras(); import tensorflow as tf; "
             "from skrnn.parallel import worker_setup; print(worker_setup(1)); "
