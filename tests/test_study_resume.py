@@ -168,6 +168,38 @@ def test_interrupt_guard_turns_signals_into_study_interrupted():
     assert written == ["file"] and err.value.exit_code == 130
 
 
+class _RaisesOnCollect:
+    """Runs ``action`` from ``__del__``, where Python cannot propagate an exception."""
+
+    def __init__(self, action):
+        self.action = action
+
+    def __del__(self):
+        self.action()
+
+
+def test_a_signal_caught_where_python_cannot_raise_is_quiet_and_raised_by_check(monkeypatch):
+    # JAX runs a callback from the garbage collector; a signal arriving there
+    # raised StudyInterrupted into a place that prints "Exception ignored ...
+    # Traceback" and drops it. The guard keeps it quiet and check() raises it.
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(type(u.exc_value)))
+    with InterruptGuard() as guard:
+        obj = _RaisesOnCollect(lambda: guard._handle(signal.SIGTERM, None))
+        del obj
+        assert seen == []  # kept quiet
+        obj = _RaisesOnCollect(lambda: 1 / 0)
+        del obj
+        assert seen == [ZeroDivisionError]  # anything else is still reported
+        with pytest.raises(StudyInterrupted) as err:
+            guard.check()
+    assert err.value.exit_code == 143
+    hook = sys.unraisablehook
+    obj = _RaisesOnCollect(lambda: guard._handle(signal.SIGTERM, None))
+    del obj
+    assert sys.unraisablehook is hook and seen == [ZeroDivisionError, StudyInterrupted]  # restored
+
+
 # --------------------------------------------------------------------------- #
 # in process: interrupt a study with a signal, resume it
 # --------------------------------------------------------------------------- #

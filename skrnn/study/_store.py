@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import signal
+import sys
 import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -399,6 +400,13 @@ class InterruptGuard:
     raised when the block ends, so no file is left half-written. Handlers
     are installed in the main thread only (elsewhere Python cannot) and the
     previous ones come back on exit.
+
+    A signal can arrive while Python runs code whose exceptions it cannot
+    propagate (a garbage-collector callback, such as the one JAX installs,
+    or a ``__del__``): Python then prints the exception as "ignored" with
+    a traceback. While the guard is entered such a :class:`StudyInterrupted`
+    is kept quiet (other unraisable exceptions are reported as before) and
+    :meth:`check`, called between runs, raises it where it can be handled.
     """
 
     _SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -407,18 +415,29 @@ class InterruptGuard:
         self.signum = None
         self._depth = 0
         self._previous = {}
+        self._unraisable = None
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for sig in self._SIGNALS:
                 self._previous[sig] = signal.signal(sig, self._handle)
+            self._unraisable = sys.unraisablehook
+            sys.unraisablehook = self._quiet_unraisable
         return self
 
     def __exit__(self, *exc):
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
         self._previous = {}
+        if self._unraisable is not None:
+            sys.unraisablehook = self._unraisable
+            self._unraisable = None
         return False
+
+    def _quiet_unraisable(self, unraisable):
+        if isinstance(unraisable.exc_value, StudyInterrupted):
+            return
+        (self._unraisable or sys.__unraisablehook__)(unraisable)
 
     def _handle(self, signum, frame):
         if self.signum is None:
