@@ -243,6 +243,24 @@ def linear_reference():
     return scores(actual, pred)["mse"] / scores(actual, naive)["mse"]
 
 
+def random_walk_reference():
+    """Coverage and mean width of the random-walk 90 % band over the test days.
+
+    The band every interval stands next to, as in ``skrnn study benchmark``:
+    each day's last close moved by the 5th and 95th percentiles of the
+    training days' one-day relative changes
+    (:func:`skrnn.study._baselines.random_walk_band`). Relative, so that it
+    widens with the price as the networks' bands do (ETH's test days trade at
+    several times its training days' prices).
+    """
+    from skrnn.study._baselines import random_walk_band
+
+    close = eth_close().to_numpy()
+    n_train = len(close) - N_TEST
+    lower, upper = random_walk_band(close[:n_train], close[n_train - 1:-1], coverage=0.9)
+    return scores(close[n_train:], close[n_train - 1:-1], lower, upper)
+
+
 RUNNERS = {"skrnn-pipeline": run_skrnn_pipeline, "skrnn-forecaster": run_skrnn_forecaster,
            "darts": run_darts, "neuralforecast": run_neuralforecast}
 
@@ -253,14 +271,9 @@ def one(args):
     n_train = len(close) - N_TEST
     t_fit, t_refit, t_roll, sc = RUNNERS[args.one](close, n_train, args)
     naive = scores(close.to_numpy()[n_train:], close.to_numpy()[n_train - 1:-1])
-    rw_width = None
-    if "width" in sc:
-        # the random-walk band: quantiles of the training days' one-day changes
-        diffs = np.diff(close.to_numpy()[:n_train])
-        lo, hi = np.quantile(diffs, [0.05, 0.95])
-        rw_width = float(hi - lo)
+    rw = random_walk_reference()
     print(json.dumps({"side": args.one, "fit_s": t_fit, "refit_s": t_refit, "roll_s": t_roll, **sc,
-                      "naive_mse": naive["mse"], "rw_width": rw_width}))
+                      "naive_mse": naive["mse"], "rw_width": rw["width"]}))
 
 
 def main():
@@ -322,6 +335,9 @@ def main():
               f"{roll:>9.3f} {roll / best_roll:>9.2f} {rel:>9.3f}  {cov}")
     print(f"{'linear reference':<18} ridge on the same windows, each scaled by its last close: "
           f"MSE/naive {linear_reference():.3f}")
+    rw = random_walk_reference()
+    print(f"{'band reference':<18} random walk (last close moved by the training days' 5th/95th "
+          f"percentile one-day changes): {rw['coverage']:.1%} @ 1.00x RW")
     return 0
 
 
