@@ -1,22 +1,27 @@
-"""Conformal calibration of Monte-Carlo-dropout bands, in plain numpy.
+"""Conformal calibration of the networks' bands, in plain numpy.
 
 skrnn's networks give, per window and output, a point prediction ``center``
-(``ŷ``) and a Monte-Carlo-dropout ``spread`` (``σ``, the standard deviation of
-the sampled predictions). Raw ``ŷ ± z·σ`` bands are badly calibrated, so they
-are recalibrated by split conformal prediction on a chronological calibration
-tail with the spread-normalised *signed* score
+(``ŷ``) and a ``spread`` (``σ``) that sets the band's shape: by default the
+window's volatility (:func:`volatility_spread`), else its level or the
+standard deviation of Monte-Carlo-dropout samples. Bands are calibrated by
+split conformal prediction on a chronological calibration tail with the
+spread-normalised *signed* score
 
 .. math:: s = (y - \\hat y) / \\max(\\sigma, \\text{floor}),
 
 whose empirical quantiles are mapped back as ``ŷ + max(σ, floor) · q``: the
-calibrated band keeps the shape of the Monte-Carlo one (wide where ``σ`` is
-large) while its level is fixed by the data. This lives in skrnn rather than
+calibrated band keeps the shape of ``σ`` (wide where ``σ`` is large) while
+its level is fixed by the data. This lives in skrnn rather than
 MAPIE because it runs inside ``fit`` on the chronological tail the network
 held out, keeps signed (asymmetric) scores, calibrates every forecast step
 and tracks the quantiles online as forecasts roll forward; MAPIE's
 ``StdConformityScore`` over ``predict(X, return_std=True)`` gives the
 symmetric one-step version and works with skrnn (``docs/interop.md``).
 
+* :func:`window_volatility`, :func:`typical_volatility` and
+  :func:`volatility_spread` give the default spread of the regressors'
+  bands, the window's volatility blended with the calibration tail's
+  typical one,
 * :func:`normalized_scores` computes the scores and the spread floor,
 * :func:`conformal_quantiles` and :func:`min_calibration_size` give the
   finite-sample-corrected quantiles and how many points they need,
@@ -41,6 +46,9 @@ import numpy as np
 #: Relative floor on the spread: ``FLOOR_RATIO`` times the median positive
 #: spread of a column (a ratio, so it scales with the data's units).
 FLOOR_RATIO = 1e-3
+
+#: Windows per block in :func:`window_volatility` (bounds its temporary memory).
+_VOLATILITY_BLOCK = 65_536
 
 # Ranks are computed from ``(n + 1) * p`` in floating point; products that are
 # integers in exact arithmetic (``20 * 0.95``) may land a few ulps off. The
@@ -96,6 +104,98 @@ def _quantiles_sorted(sorted_scores, levels):
     shape = (-1,) + (1,) * (sorted_scores.ndim - 1)
     out = np.where((k > n).reshape(shape), np.inf, out)
     return np.where((k < 1).reshape(shape), -np.inf, out)
+
+
+def window_volatility(windows, channels):
+    """The standard deviation of each window's one-step changes, per channel.
+
+    ``std(x[t + 1] - x[t])`` over the steps of each window, in the data's
+    units: how much the series moved just before each forecast (see
+    :func:`volatility_spread`, the normaliser of ``interval="conformal_vol"``).
+
+    Parameters
+    ----------
+    windows : array-like of shape (n, n_timesteps, n_features)
+        Windows in the data's units (a strided view is read block by block,
+        never copied whole).
+    channels : int or sequence of int
+        The feature(s) whose changes are measured.
+
+    Returns
+    -------
+    ndarray of shape (n,) for an int ``channels``, else (n, len(channels))
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.array([[[1.0], [2.0], [4.0]], [[5.0], [5.0], [5.0]]])
+    >>> window_volatility(w, 0).tolist()
+    [0.5, 0.0]
+    """
+    if np.ndim(windows) != 3 or np.shape(windows)[1] < 2:
+        raise ValueError(
+            "window_volatility needs windows of shape (n, n_timesteps, n_features) with at "
+            f"least 2 time steps, got shape {np.shape(windows)}.")
+    one = np.ndim(channels) == 0
+    ch = [int(channels)] if one else [int(c) for c in channels]
+    out = np.empty((len(windows), len(ch)))
+    for start in range(0, len(windows), _VOLATILITY_BLOCK):
+        block = np.asarray(windows[start:start + _VOLATILITY_BLOCK][:, :, ch], dtype=float)
+        out[start:start + len(block)] = np.diff(block, axis=1).std(axis=1)
+    return out[:, 0] if one else out
+
+
+def _aligned(level, volatility):
+    """``level`` and ``volatility`` as float arrays, a 1D volatility as a column of a 2D level."""
+    level, vol = np.asarray(level, dtype=float), np.asarray(volatility, dtype=float)
+    if vol.ndim < level.ndim:
+        vol = vol.reshape(len(vol), 1)
+    return level, vol
+
+
+def typical_volatility(volatility, level):
+    """The median ratio of window volatilities to their level spreads, per column.
+
+    ``volatility`` (n,) or (n, m) and ``level`` (n,) or (n, m) are the calibration
+    windows' :func:`window_volatility` and level normaliser; the result
+    (a float, or (m,)) is the ``ratio`` of :func:`volatility_spread`.
+    """
+    level, vol = _aligned(level, volatility)
+    ratio = np.median(vol / np.where(level > 0, level, np.nan), axis=0)
+    return np.where(np.isfinite(ratio), ratio, 0.0)
+
+
+def volatility_spread(volatility, level, ratio):
+    """The residual normaliser of ``interval="conformal_vol"``.
+
+    ``sqrt(volatility**2 + (ratio * level)**2)``: the window's volatility
+    (:func:`window_volatility`) blended with the volatility typical of its
+    level (``ratio``, :func:`typical_volatility` on the calibration tail,
+    times the level normaliser: the window's base for a price). A band then
+    widens after volatile days, so a static calibration keeps its coverage
+    when the test period moves more than the calibration tail did, while a
+    calm or flat window (a stale quote) keeps a typical band, not none: the
+    volatility of a few days alone is too noisy a scale, and dividing by it
+    makes the calibrated band wide everywhere. Split conformal keeps its
+    marginal guarantee with any positive normaliser.
+
+    Parameters
+    ----------
+    volatility : array-like of shape (n,) or (n, m)
+    level : array-like of shape (n,) or (n, m)
+    ratio : float or array-like of shape (m,)
+
+    Returns
+    -------
+    ndarray of the shape of ``level``
+
+    Examples
+    --------
+    >>> volatility_spread([3.0, 0.0], [100.0, 100.0], 0.04).tolist()
+    [5.0, 4.0]
+    """
+    level, vol = _aligned(level, volatility)
+    return np.sqrt(vol ** 2 + (np.asarray(ratio, dtype=float) * level) ** 2)
 
 
 def normalized_scores(y, center, spread, floor=None):

@@ -6,16 +6,26 @@ provides: ``predict_samples`` (Monte-Carlo dropout draws) and, after fit, a
 ``calibration_`` (:class:`skrnn._conformal.SplitConformal` fitted on a
 chronological tail of the training windows) or ``None``.
 
-With ``interval="conformal"`` (the default) a band is the point prediction
-plus the conformal quantiles of the residuals seen on the calibration tail,
-measured in the network's own normalised space (relative errors for a price
-scaled by its window), so a 90 % band covers about 90 % of new points and
-scales with the level of the series. ``interval="conformal_mc"`` normalises
-the residuals by the Monte-Carlo dropout spread instead (wide where the
-network is unsure); ``interval="mc"`` returns the raw Monte-Carlo
-percentiles. Which normaliser gives the narrower calibrated band depends on
-how well the dropout spread tracks the errors; on the bundled daily prices it
-hardly does (see ``benchmarks/bench_intervals.py``).
+A band is the point prediction plus the conformal quantiles of the
+residuals seen on the calibration tail, each residual divided by a
+normaliser, so a 90 % band covers about 90 % of new points. The normaliser
+is what ``interval`` chooses:
+
+* ``"conformal_vol"`` (the default): the volatility of the window, the
+  standard deviation of its target's one-step changes, blended with the
+  volatility typical of its level on the calibration tail
+  (:func:`skrnn._conformal.volatility_spread`). The band widens after
+  volatile days, so it keeps its coverage when the test period moves more
+  than the calibration tail did, and a calm window keeps a typical band.
+* ``"conformal"``: the scale of the network's own normalised space
+  (relative errors for a price scaled by its window): the band scales with
+  the level of the series only.
+* ``"conformal_mc"``: the Monte-Carlo dropout spread (wide where the
+  network is unsure).
+
+``interval="mc"`` returns the raw Monte-Carlo percentiles. Windows of a
+single time step have no changes: ``"conformal_vol"`` then normalises as
+``"conformal"`` does. ``benchmarks/bench_calibration.py`` compares them.
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ import numbers
 
 import numpy as np
 
-from ._conformal import SplitConformal
+from ._conformal import SplitConformal, typical_volatility, volatility_spread, window_volatility
 
 #: Coverage whose band ``predict(X, return_std=True)``'s std reproduces.
 STD_COVERAGE = 0.9
@@ -48,11 +58,13 @@ def check_quantiles(quantiles):
 def center_and_spread(estimator, X, n_samples=None):
     """Point prediction and the spread that normalises its residuals, in data units.
 
-    ``interval="conformal"``: the scale of the network's own (normalised)
-    space, mapped to data units (the window's base for zero-base and
-    last-value scaling, so residuals are relative errors; the fitted std for
-    ``"standard"``; 1 for raw data). ``interval="conformal_mc"``: the
-    Monte-Carlo dropout spread (std of the draws), 1 without dropout.
+    ``interval="conformal_vol"``: the window's volatility (the std of its
+    target channel's one-step changes). ``interval="conformal"``: the scale of
+    the network's own (normalised) space, mapped to data units (the window's
+    base for zero-base and last-value scaling, so residuals are relative
+    errors; the fitted std for ``"standard"``; 1 for raw data).
+    ``interval="conformal_mc"``: the Monte-Carlo dropout spread (std of the
+    draws), 1 without dropout.
     """
     center = estimator.predict(X)
     return center, estimator._spread(X, n_samples)
@@ -66,7 +78,7 @@ class CentralIntervalMixin:
 
         ``coverage=0.9`` is the band between the 5 % and 95 % quantiles of
         :meth:`predict_quantiles`: calibrated on the held-out tail so that it
-        covers about 90 % of new points (``interval="conformal"``), or the
+        covers about 90 % of new points (``interval="conformal_vol"``, the default), or the
         raw Monte-Carlo percentiles (``interval="mc"``).
 
         Returns
@@ -97,7 +109,15 @@ class IntervalMixin(CentralIntervalMixin):
     def _calibrate(self, Xs, context, y):
         """Normalised residuals of held-out scaled windows ``Xs``: a fitted SplitConformal."""
         center = self._finish(self._forward(Xs), context)
+        if self._by_volatility(Xs):
+            level = self._level_spread(Xs, context, center)
+            self.volatility_ratio_ = typical_volatility(
+                window_volatility(Xs.windows, self.target_channel), level)
         return SplitConformal().fit(y, center, self._spread_scaled(Xs, context, center, None))
+
+    def _by_volatility(self, Xs):
+        """Whether residuals are normalised by the windows' volatility."""
+        return self.interval == "conformal_vol" and Xs.windows.shape[1] > 1
 
     def _spread(self, X, n_samples=None):
         """The residual normaliser of :func:`center_and_spread`, in data units."""
@@ -109,6 +129,14 @@ class IntervalMixin(CentralIntervalMixin):
         if self.interval == "conformal_mc" and self._has_dropout():
             n = self.n_samples if n_samples is None else n_samples
             return self._sample_scaled(Xs, context, n).std(axis=0)
+        level = self._level_spread(Xs, context, center)
+        if self._by_volatility(Xs):
+            return volatility_spread(window_volatility(Xs.windows, self.target_channel), level,
+                                     self.volatility_ratio_)
+        return level
+
+    def _level_spread(self, Xs, context, center):
+        """The scale of the network's normalised space in data units, shaped like ``center``."""
         unit = np.ones((len(Xs), self.n_outputs_))
         out = self.scaler_.spread(unit, context, self.target_channel)
         return out[:, 0] if center.ndim == 1 else out
@@ -138,11 +166,11 @@ class IntervalMixin(CentralIntervalMixin):
     def predict_quantiles(self, X, quantiles=(0.05, 0.5, 0.95), n_samples=None):
         """Quantiles of the predictive distribution, calibrated by default.
 
-        With ``interval="conformal"`` the quantile at level ``p`` is the
-        point prediction plus the Monte-Carlo spread times the finite-sample
-        conformal quantile of the spread-normalised residuals on the
-        calibration tail; with ``interval="mc"``, the raw quantile of the
-        Monte-Carlo dropout draws.
+        Calibrated (every ``interval`` but ``"mc"``), the quantile at level
+        ``p`` is the point prediction plus the window's normaliser (its
+        volatility by default) times the finite-sample conformal quantile of
+        the normalised residuals on the calibration tail; with
+        ``interval="mc"``, the raw quantile of the Monte-Carlo dropout draws.
 
         Parameters
         ----------
@@ -165,7 +193,7 @@ class IntervalMixin(CentralIntervalMixin):
         return cal.quantiles(center, spread, q, hint=self._calibration_hint())
 
     def _predict_std(self, X):
-        """Calibrated normal-equivalent std (``interval="conformal"``) or raw MC std."""
+        """Calibrated normal-equivalent std, or the raw MC std with ``interval="mc"``."""
         if self.interval == "mc":
             return self.predict_samples(X).std(axis=0)
         cal = self._calibration()

@@ -57,7 +57,7 @@ SHARED_CONSTRAINTS = {
     "normalize": [StrOptions({"auto", "zero_base", "last_value", "standard"}), None],
     "target_channel": [numbers.Integral],
     "n_samples": [int_at_least(1)],
-    "interval": [StrOptions({"conformal", "conformal_mc", "mc"})],
+    "interval": [StrOptions({"conformal_vol", "conformal", "conformal_mc", "mc"})],
     "calibration_fraction": [fraction()],
     "random_state": SEED,
     "verbose": ["verbose"],

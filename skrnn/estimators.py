@@ -125,18 +125,22 @@ class RNNRegressor(WindowNetworkRegressor):
     n_samples : int, default=100
         Monte-Carlo dropout passes for :meth:`predict_samples`,
         :meth:`predict_quantiles` and :meth:`predict_interval`.
-    interval : {"conformal", "conformal_mc", "mc"}, default="conformal"
+    interval : {"conformal_vol", "conformal", "conformal_mc", "mc"}, default="conformal_vol"
         How :meth:`predict_interval`, :meth:`predict_quantiles` and
-        ``predict(X, return_std=True)`` make a band. ``"conformal"``: the
-        point prediction plus the conformal quantiles (split conformal, with
-        the finite-sample correction) of the residuals on the calibration
-        tail, measured in the network's normalised space (relative errors
-        under zero-base or last-value scaling), so a 90 % band covers about
-        90 % of new points. ``"conformal_mc"``: the same with residuals
-        normalised by the Monte-Carlo dropout spread, so the band is wide
-        where the network is unsure -- narrower only where that spread
-        tracks the errors. ``"mc"``: the raw Monte-Carlo dropout
-        percentiles, usually far too narrow.
+        ``predict(X, return_std=True)`` make a band. ``"conformal_vol"``:
+        the point prediction plus the conformal quantiles (split conformal,
+        with the finite-sample correction) of the residuals on the
+        calibration tail, each divided by its window's volatility (the std
+        of the target channel's one-step changes), so a 90 % band covers
+        about 90 % of new points and widens after volatile days.
+        ``"conformal"``: the same with residuals measured in the network's
+        normalised space (relative errors under zero-base or last-value
+        scaling): a band that scales with the price only, and under-covers
+        a test period more volatile than the calibration tail.
+        ``"conformal_mc"``: residuals normalised by the Monte-Carlo dropout
+        spread, so the band is wide where the network is unsure -- narrower
+        only where that spread tracks the errors. ``"mc"``: the raw
+        Monte-Carlo dropout percentiles, usually far too narrow.
     calibration_fraction : float, default=0.1
         Fraction of the training windows held out, after the validation
         windows, as the calibration tail: the *last* windows in time, used
@@ -179,6 +183,10 @@ class RNNRegressor(WindowNetworkRegressor):
     calibration_ : skrnn._conformal.SplitConformal or None
         Spread-normalised residuals of the calibration tail (None when no
         window was held out or ``interval="mc"``).
+    volatility_ratio_ : float or ndarray of shape (n_outputs,)
+        With ``interval="conformal_vol"``: the calibration windows' median
+        volatility per unit of level, blended into every window's volatility
+        (present when the windows have at least 2 time steps).
     n_windows_fit_ : int
         Windows passed to fit (training + validation + calibration).
 
@@ -227,7 +235,7 @@ class RNNRegressor(WindowNetworkRegressor):
         normalize="auto",
         target_channel=0,
         n_samples=100,
-        interval="conformal",
+        interval="conformal_vol",
         calibration_fraction=0.1,
         random_state=None,
         verbose=0,
@@ -456,10 +464,10 @@ class TransformerRegressor(WindowNetworkRegressor):
     n_samples : int, default=100
         Monte-Carlo dropout passes for :meth:`predict_samples`,
         :meth:`predict_quantiles` and :meth:`predict_interval`.
-    interval : {"conformal", "conformal_mc", "mc"}, default="conformal"
-        How bands are made: calibrated on the held-out tail (``"conformal"``,
-        ``"conformal_mc"``) or the raw Monte-Carlo percentiles (``"mc"``);
-        see :class:`RNNRegressor`.
+    interval : {"conformal_vol", "conformal", "conformal_mc", "mc"}, default="conformal_vol"
+        How bands are made: calibrated on the held-out tail
+        (``"conformal_vol"``, ``"conformal"``, ``"conformal_mc"``) or the raw
+        Monte-Carlo percentiles (``"mc"``); see :class:`RNNRegressor`.
     calibration_fraction : float, default=0.1
         Fraction of the training windows held out, after the validation
         windows, to calibrate the intervals (never trained on).
@@ -491,6 +499,8 @@ class TransformerRegressor(WindowNetworkRegressor):
         The fitted scaling of windows and targets (``normalize`` resolved).
     calibration_ : skrnn._conformal.SplitConformal or None
         Normalised residuals of the calibration tail.
+    volatility_ratio_ : float or ndarray of shape (n_outputs,)
+        With ``interval="conformal_vol"``: see :class:`RNNRegressor`.
     n_windows_fit_ : int
         Windows passed to fit (training + validation + calibration).
 
@@ -547,7 +557,7 @@ class TransformerRegressor(WindowNetworkRegressor):
         normalize="auto",
         target_channel=0,
         n_samples=100,
-        interval="conformal",
+        interval="conformal_vol",
         calibration_fraction=0.1,
         random_state=None,
         verbose=0,

@@ -13,6 +13,9 @@ from skrnn._conformal import (
     conformal_quantiles,
     min_calibration_size,
     normalized_scores,
+    typical_volatility,
+    volatility_spread,
+    window_volatility,
 )
 
 Z90 = NormalDist().inv_cdf(0.95)
@@ -296,3 +299,31 @@ def test_tracker_follows_a_change_of_noise_level():
     assert 0.85 <= tracked <= 0.95
     assert tracked_width <= 1.5 * oracle_width
     assert static < 0.85
+
+
+def test_window_volatility_is_the_std_of_one_step_changes_block_by_block(monkeypatch):
+    import skrnn._conformal as conformal
+
+    rng = np.random.default_rng(0)
+    rows = np.cumsum(rng.normal(size=(503, 3)), axis=0)
+    windows = np.lib.stride_tricks.sliding_window_view(rows, 7, axis=0).transpose(0, 2, 1)
+    expected = np.array([[np.std(np.diff(w[:, c])) for c in (0, 2)] for w in windows])
+    monkeypatch.setattr(conformal, "_VOLATILITY_BLOCK", 64)  # several blocks, a short last one
+    np.testing.assert_allclose(window_volatility(windows, [0, 2]), expected, rtol=1e-12)
+    np.testing.assert_allclose(window_volatility(windows, 2), expected[:, 1], rtol=1e-12)
+    with pytest.raises(ValueError, match="at least 2 time steps"):
+        window_volatility(windows[:, :1], 0)
+
+
+def test_volatility_spread_blends_the_window_with_the_typical_volatility():
+    vol = np.array([0.0, 3.0, 8.0, 1.5])
+    level = np.array([100.0, 100.0, 200.0, 50.0])
+    ratio = typical_volatility(vol, level)  # median of 0, 0.03, 0.04, 0.03
+    assert ratio == pytest.approx(0.03)
+    spread = volatility_spread(vol, level, ratio)
+    np.testing.assert_allclose(spread, np.sqrt(vol ** 2 + (0.03 * level) ** 2), rtol=1e-12)
+    assert spread[0] == pytest.approx(3.0)  # a flat window keeps the typical band of its level
+    # per output column: a 1D volatility applies to every column of a 2D level
+    two = volatility_spread(vol, np.column_stack([level, 2 * level]), [0.03, 0.01])
+    np.testing.assert_allclose(two[:, 1], np.sqrt(vol ** 2 + (0.02 * level) ** 2), rtol=1e-12)
+    assert typical_volatility(np.zeros(3), np.zeros(3)) == 0.0  # no level: no blend, no NaN

@@ -24,13 +24,14 @@ def _ar(n, sigma, seed=0, phi=0.7):
 
 
 @pytest.mark.slow
-def test_adaptive_intervals_follow_a_doubling_of_the_noise():
+@pytest.mark.parametrize("interval", ["conformal", "conformal_vol"])
+def test_adaptive_intervals_follow_a_doubling_of_the_noise(interval):
     n, n_fit = 3000, 1000
     sigma = np.where(np.arange(n) < n // 2, 1.0, 2.0)  # the noise doubles half-way
     y = pd.Series(_ar(n, sigma))
     f = RNNForecaster(LSTMRegressor(units=8, epochs=5, batch_size=64, early_stopping=None,
                                     validation_fraction=0.0, calibration_fraction=0.3,
-                                    random_state=0),
+                                    random_state=0, interval=interval),
                       window_len=5).fit(y.iloc[:n_fit])
     rest = y.iloc[n_fit:]
     actual = rest.to_numpy()
@@ -48,7 +49,11 @@ def test_adaptive_intervals_follow_a_doubling_of_the_noise():
     oracle = 2 * 1.6448536 * 2.0  # the true one-step band in the second half
     assert 0.85 <= cov_a <= 0.95, cov_a
     assert width_a <= 1.5 * oracle, (width_a, oracle)
-    assert cov_s < 0.85, cov_s
+    if interval == "conformal":  # a band of the level only: the static one under-covers
+        assert cov_s < 0.7, cov_s  # measured: 0.58
+    else:  # scaled by each window's volatility (blended with the typical one), the static
+        # band follows most of the change: 0.82 measured
+        assert 0.75 <= cov_s <= 0.95, cov_s
     # update() scores the forecaster's own one-step forecasts the same way
     g = deepcopy(f)
     before = g.predict_interval(fh=[1], coverage=0.9).to_numpy()

@@ -37,7 +37,7 @@ def _fit_pipeline(rows, target, n_fit, interval):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("interval", ["conformal", "conformal_mc"])
+@pytest.mark.parametrize("interval", ["conformal_vol", "conformal", "conformal_mc"])
 def test_calibrated_band_covers_ninety_percent_of_unseen_points(hetero_ar, interval):
     x, sigma = hetero_ar
     rows = pd.DataFrame({"x": x[:-1]})  # row t holds x[t]; its target is x[t + 1]
@@ -55,8 +55,9 @@ def test_calibrated_band_covers_ninety_percent_of_unseen_points(hetero_ar, inter
     mean, std = pipe.predict(test, return_std=True)
     inside = np.abs(y_test - mean) <= 1.645 * std
     assert 0.87 <= inside.mean() <= 0.93, inside.mean()
-    if interval == "conformal_mc":
-        # normalised by the Monte-Carlo spread: wider where the true noise is larger
+    if interval != "conformal":
+        # normalised by the window's volatility or the Monte-Carlo spread: wider where
+        # the true noise is larger
         s = sigma[1:][n_fit:]
         width = hi - lo
         assert np.median(width[s > 0.8]) > np.median(width[s < 0.4])
@@ -79,19 +80,22 @@ def test_too_short_calibration_tail_is_a_clear_error(rng):
         none.predict_interval(W[:3])
 
 
-def test_calibration_tail_is_never_trained_on(rng):
+@pytest.mark.parametrize("interval", ["conformal", "conformal_vol"])
+def test_calibration_tail_is_never_trained_on(rng, interval):
     W = rng.normal(size=(100, 4, 1))
     y = W[:, -1, 0]
-    a = LSTMRegressor(**TINY, calibration_fraction=0.2).fit(W, y)
+    a = LSTMRegressor(**TINY, calibration_fraction=0.2, interval=interval).fit(W, y)
     y2 = y.copy()
     y2[80:] += 100.0  # change only the calibration tail's targets
-    b = LSTMRegressor(**TINY, calibration_fraction=0.2).fit(W, y2)
+    b = LSTMRegressor(**TINY, calibration_fraction=0.2, interval=interval).fit(W, y2)
     np.testing.assert_array_equal(a.predict(W), b.predict(W))  # same weights
     assert b.calibration_.n_calibration_ == 20
     # ... but the band is calibrated on it: signed residuals of about +100 move it up
     a_lo, a_hi = a.predict_interval(W[:5])
     b_lo, b_hi = b.predict_interval(W[:5])
-    assert np.all(b_lo > a_hi + 50)
+    # by as much with a constant normaliser; by 100 times the window's volatility
+    # over the calibration windows' otherwise (the smallest ratio sets the lower bound)
+    assert np.all(b_lo > a_hi + (50 if interval == "conformal" else 0))
 
 
 def test_zero_base_regressor_maps_the_calibrated_band_to_units(eth):
@@ -120,3 +124,35 @@ def test_parts_in_time_order_train_validation_calibration(rng):
     # calibration_fraction=0 reuses the validation tail (documented as optimistic)
     reuse = LSTMRegressor(**{**TINY, "validation_fraction": 0.2}, calibration_fraction=0.0).fit(W, y)
     assert reuse.calibration_.n_calibration_ == 20
+
+
+@pytest.mark.slow
+def test_default_band_keeps_its_coverage_when_the_test_period_is_more_volatile():
+    """``load_eth``'s last 272 days (Aug 2020 - May 2021) moved far more than the calibration tail.
+
+    A band of the price level alone covers about three quarters of them; the
+    default band, scaled by each window's volatility, about nine tenths.
+    """
+    from skrnn.datasets import load_eth
+
+    close = load_eth()[["close"]]
+    rows, target = close.iloc[:-1], close["close"].to_numpy()[1:]
+    n_fit = len(rows) - 272
+    cover = {}
+    for interval in ("conformal_vol", "conformal"):
+        pipe = Pipeline([("window", SlidingWindow(10)),
+                         ("rnn", LSTMRegressor(units=16, epochs=10, random_state=0,
+                                               interval=interval))])
+        pipe.fit(rows.iloc[:n_fit], target[:n_fit])
+        lo, hi = pipe["rnn"].predict_interval(pipe["window"].transform(rows.iloc[n_fit:]))
+        cover[interval] = np.mean((target[n_fit:] >= lo) & (target[n_fit:] <= hi))
+    assert 0.85 <= cover["conformal_vol"] <= 0.95, cover
+    assert cover["conformal"] < 0.82, cover
+
+
+def test_one_step_windows_fall_back_to_the_level_normaliser(rng):
+    W = rng.normal(size=(80, 1, 2))
+    y = W[:, 0, 0] + 0.1 * rng.normal(size=80)
+    vol = LSTMRegressor(**TINY, calibration_fraction=0.3).fit(W, y)  # the default: conformal_vol
+    level = LSTMRegressor(**TINY, calibration_fraction=0.3, interval="conformal").fit(W, y)
+    np.testing.assert_array_equal(vol.predict_interval(W[:5]), level.predict_interval(W[:5]))

@@ -5,10 +5,12 @@ prediction: the forecaster forecasts from every origin of the chronological
 calibration tail (the windows its networks held out, see the estimator's
 ``calibration_fraction``), compares each step's forecast with the value
 observed that many steps later, and keeps the normalised residuals of each
-step (:class:`skrnn._conformal.SplitConformal`; normalised by the network's
-scale, i.e. relative errors for a price, or by the Monte-Carlo spread with
-the estimator's ``interval="conformal_mc"``). A 30-day fan is then wide
-because 30-day errors were large, not by assumption.
+step (:class:`skrnn._conformal.SplitConformal`; normalised by the volatility
+of the window each forecast starts from with the estimator's default
+``interval="conformal_vol"``, by the network's scale, i.e. relative errors
+for a price, with ``"conformal"``, or by the Monte-Carlo spread with
+``"conformal_mc"``). A 30-day fan is then wide because 30-day errors were
+large, not by assumption.
 
 As the forecaster moves forward (:meth:`RNNForecaster.update`,
 :meth:`RNNForecaster.predict_rolling`), the one-step band adapts online to
@@ -22,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._conformal import QuantileTracker, SplitConformal
+from .._conformal import (QuantileTracker, SplitConformal, typical_volatility, volatility_spread,
+                          window_volatility)
 from ..preprocessing import windows_of
 from ._strategies import window_order
 
@@ -68,6 +71,20 @@ class ForecastCalibration:
         self.hint = hint
         self.steps_ = {}
         self.trackers_ = {}
+
+    def volatility_ratio(self, forecaster):
+        """The typical volatility of the calibration windows per unit of level, per target.
+
+        Computed once, from the one-step calibration windows (see
+        :func:`skrnn._conformal.typical_volatility`).
+        """
+        if getattr(self, "volatility_ratio_", None) is None:
+            W = np.concatenate([windows_of(Z, self.window_len)[:n]
+                                for Z, n in zip(self.tail_Z, self.n_tail)])
+            k = self.n_targets
+            self.volatility_ratio_ = typical_volatility(window_volatility(W, range(k)),
+                                                        level_spread(forecaster, W))
+        return self.volatility_ratio_
 
     # ------------------------------------------------------------------ static
     def calibrate(self, forecaster, steps):
@@ -248,7 +265,7 @@ def calibration_tail(est, series, raw, window_len):
         The ``y`` values of each series in the data's units.
     window_len : int
     """
-    if getattr(est, "interval", None) not in ("conformal", "conformal_mc") \
+    if getattr(est, "interval", None) not in ("conformal_vol", "conformal", "conformal_mc") \
             or not hasattr(est, "predict_samples"):
         return None
     _, which = window_order(series, window_len, 1)
@@ -270,19 +287,35 @@ def calibration_tail(est, series, raw, window_len):
     return ForecastCalibration(tails_Z, tails_y, window_len, counts, hint)
 
 
+def by_volatility(forecaster, W):
+    """Whether residuals of forecasts from windows ``W`` are normalised by their volatility."""
+    return forecaster._spread_mode == "conformal_vol" and W.shape[1] > 1
+
+
+def level_spread(forecaster, W):
+    """The network's unit of scale for windows ``W``, (len(W), n_targets), in ``W``'s units."""
+    k = forecaster._window.n_targets
+    _, context = forecaster.scaler_.windows(W)
+    return forecaster.scaler_.spread(np.ones((len(W), k)), context, range(k))
+
+
 def residual_spread(forecaster, W, X_fut, steps):
     """Residual normaliser of the calibrated bands, shape (1, B, len(steps), k).
 
-    The Monte-Carlo spread with the estimator's ``interval="conformal_mc"``,
-    else the network's unit of scale in data units (per window: its base
-    for zero-base/last-value scaling, the fitted std for ``"standard"``).
+    The Monte-Carlo spread with the estimator's ``interval="conformal_mc"``;
+    with ``"conformal_vol"``, the window's volatility (the std of each
+    target's one-step changes) blended with the calibration tail's typical
+    volatility per unit of scale (:func:`skrnn._conformal.volatility_spread`);
+    else the network's unit of scale in data units (per window: its base for
+    zero-base/last-value scaling, the fitted std for ``"standard"``).
     """
     if forecaster._spread_mode == "conformal_mc":
         paths = forecaster._forecast(W, X_fut, steps, n_samples=forecaster._n_paths())
         return paths.std(axis=0)[None]
-    k = forecaster._window.n_targets
-    _, context = forecaster.scaler_.windows(W)
-    unit = forecaster.scaler_.spread(np.ones((len(W), k)), context, range(k))
+    unit = level_spread(forecaster, W)
+    if by_volatility(forecaster, W):
+        ratio = forecaster.calibration_.volatility_ratio(forecaster)
+        unit = volatility_spread(window_volatility(W, range(unit.shape[1])), unit, ratio)
     window = forecaster._window  # a global scaler is affine: its slope maps a spread
     unit = np.abs(window.unscale_y(unit) - window.unscale_y(np.zeros_like(unit)))
-    return np.broadcast_to(unit[None, :, None, :], (1, len(W), len(steps), k))
+    return np.broadcast_to(unit[None, :, None, :], (1, len(W), len(steps), unit.shape[1]))

@@ -84,7 +84,7 @@ def _interval_table(study, best_name, best, naive, last):
     """Raw MC-dropout, calibrated and random-walk bands of ``best`` on the test days.
 
     The raw band (``interval="mc"``: the Monte-Carlo dropout percentiles) and the calibrated one (the default:
-    the same spread scaled by split conformal on the last training windows)
+    split conformal on the last training windows' errors, each divided by its window's volatility)
     come from the same fitted network: ``interval`` is read at predict time,
     so a deep copy with ``interval="mc"`` gives the raw band. The random-walk
     band moves the last close by the 5th/95th percentiles of the training

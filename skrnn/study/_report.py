@@ -264,10 +264,11 @@ def _interval_markdown(iv: pd.DataFrame, cfg) -> list:
             f"covers **{cov(raw)}** with a median width "
             f"of {width(raw)}: it only reflects the network's weight uncertainty, not the "
             "market's noise, so it under-covers. The calibrated band (the default "
-            "`interval=\"conformal\"`: the same spread scaled by split conformal on the last")
+            "`interval=\"conformal_vol\"`: split conformal on the errors of the last")
     if calib is not None and np.isfinite(calib["n_calibration"]):
         text += f" {int(calib['n_calibration'])}"
-    text += (f" training windows, which the network never trained on) covers **{cov(calib)}**, "
+    text += (f" training windows, which the network never trained on, each divided by its "
+             f"window's volatility) covers **{cov(calib)}**, "
              f"median width {width(calib)}. The random-walk band (the last close moved by the "
              "5th/95th percentiles of the training period's one-day changes) covers "
              f"{cov(rw)}, median width {width(rw)}: a band is only useful if it is narrower "
