@@ -7,7 +7,8 @@ Tomorrow's ETH close from the last 10 days of closes: an LSTM in a
 chronological split), next to the naive forecast (tomorrow = today) and a
 linear regression on the same windows. Every forecast gets a calibrated 90 %
 interval (``predict_interval``): the network's errors on the last training
-windows, held out of training, set its width. The script prints the band's
+windows, held out of training, set its width, scaled by each window's
+volatility (how much its last days moved). The script prints the band's
 test coverage next to its median width, and both next to the random-walk
 band (today's close moved by the 5th and 95th percentiles of the training
 days' relative moves), the interval a forecast should at least match.

@@ -17,8 +17,8 @@ epochs of batch 32, early stopping (patience 10, best weights restored) and
 the learning rate x0.75 every 10 epochs. The networks of the features,
 ablation and architectures parts are trained with 3 seeds (--seed, --seed + 1,
 --seed + 2) and ranked by their mean test MSE, so seed noise is visible. The default parts
-take several minutes on 2 CPU cores, --parts all close to an hour (the
-benchmark alone about 30 minutes, the grid search about 8); --quick (16
+take about 11 minutes on 2 CPU cores, --parts all about half an hour (the
+benchmark alone 9 to 15 minutes, the grid search about 4); --quick (16
 units, 3 epochs, one seed) about a minute.
 
 The report folder gets report.md (tables and figures), results.csv,
@@ -33,7 +33,7 @@ records the configuration and the skrnn and Keras versions; a folder holding
 runs of another configuration or version is refused (use --fresh to discard
 them, or another --out).
 
-The benchmark part (not among the defaults, about 30 minutes) fits every model
+The benchmark part (not among the defaults, 9 to 15 minutes) fits every model
 once on the first 80% of the ETH, BTC, USD/PLN and a synthetic series and
 forecasts each later value one step ahead: networks next to naive, ridge and
 AutoETS, with the coverage of their 90% bands. With --csv FILE --target COLUMN

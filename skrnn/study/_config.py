@@ -25,7 +25,7 @@ PARTS: dict[str, str] = {
                  "networks vs naive, ridge and AutoETS, with 90% band coverage",
 }
 
-#: Parts run when none are given (several minutes on 2 CPU cores).
+#: Parts run when none are given (about 10 minutes on 2 CPU cores).
 DEFAULT_PARTS: tuple[str, ...] = ("features", "ablation", "architectures", "indicators", "crossasset")
 
 #: The four feature combinations, by name -> feature groups.
