@@ -19,7 +19,7 @@ ablation and architectures parts are trained with 3 seeds (--seed, --seed + 1,
 --seed + 2) and ranked by their mean test MSE, so seed noise is visible. The default parts
 take about 11 minutes on 2 CPU cores, --parts all about half an hour (the
 benchmark alone 9 to 15 minutes, the grid search about 4); --quick (16
-units, 3 epochs, one seed) about a minute.
+units, 3 epochs, one seed) about 20 seconds.
 
 The report folder gets report.md (tables and figures), results.csv,
 results.json (every row, configuration, seed, package versions) and PNGs.
