@@ -7,7 +7,8 @@ on the first part of the series and its 90 % bands are scored on the next
 for each residual normaliser:
 
 * ``conformal_vol`` (the default): each calibration residual divided by its
-  window's volatility (the std of the window's one-step changes);
+  window's volatility (the std of the window's one-step changes, blended with
+  the calibration windows' typical volatility);
 * ``conformal``: residuals in the network's normalised space (relative errors
   for a price), a band proportional to the price level.
 
@@ -26,7 +27,7 @@ window 60 for USD/PLN) were fixed before any normaliser was measured on them.
 
 Run::
 
-    python benchmarks/bench_bands.py           # ~6 minutes on 2 cores
+    python benchmarks/bench_bands.py           # ~75 s on 2 cores
     python benchmarks/bench_bands.py --quick   # one split, 3 epochs
 """
 

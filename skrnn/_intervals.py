@@ -59,7 +59,9 @@ def center_and_spread(estimator, X, n_samples=None):
     """Point prediction and the spread that normalises its residuals, in data units.
 
     ``interval="conformal_vol"``: the window's volatility (the std of its
-    target channel's one-step changes). ``interval="conformal"``: the scale of
+    target channel's one-step changes) blended with the calibration tail's
+    typical volatility (:func:`skrnn._conformal.volatility_spread`).
+    ``interval="conformal"``: the scale of
     the network's own (normalised) space, mapped to data units (the window's
     base for zero-base and last-value scaling, so residuals are relative
     errors; the fitted std for ``"standard"``; 1 for raw data).
@@ -109,11 +111,14 @@ class IntervalMixin(CentralIntervalMixin):
     def _calibrate(self, Xs, context, y):
         """Normalised residuals of held-out scaled windows ``Xs``: a fitted SplitConformal."""
         center = self._finish(self._forward(Xs), context)
-        if self._by_volatility(Xs):
+        if self._by_volatility(Xs):  # the ratio first: the spread blends it in
             level = self._level_spread(Xs, context, center)
-            self.volatility_ratio_ = typical_volatility(
-                window_volatility(Xs.windows, self.target_channel), level)
-        return SplitConformal().fit(y, center, self._spread_scaled(Xs, context, center, None))
+            vol = window_volatility(Xs.windows, self.target_channel)
+            self.volatility_ratio_ = typical_volatility(vol, level)
+            spread = volatility_spread(vol, level, self.volatility_ratio_)
+        else:
+            spread = self._spread_scaled(Xs, context, center, None)
+        return SplitConformal().fit(y, center, spread)
 
     def _by_volatility(self, Xs):
         """Whether residuals are normalised by the windows' volatility."""

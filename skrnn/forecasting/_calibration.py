@@ -79,12 +79,16 @@ class ForecastCalibration:
         :func:`skrnn._conformal.typical_volatility`).
         """
         if getattr(self, "volatility_ratio_", None) is None:
-            W = np.concatenate([windows_of(Z, self.window_len)[:n]
-                                for Z, n in zip(self.tail_Z, self.n_tail)])
-            k = self.n_targets
-            self.volatility_ratio_ = typical_volatility(window_volatility(W, range(k)),
+            W = self.origin_windows()
+            self.volatility_ratio_ = typical_volatility(window_volatility(W, range(self.n_targets)),
                                                         level_spread(forecaster, W))
         return self.volatility_ratio_
+
+    def origin_windows(self):
+        """The windows of the calibration origins, every tail's in turn (origin ``j`` of a
+        tail ends at its row ``j + window_len - 1``)."""
+        Ws = [windows_of(Z, self.window_len)[:n] for Z, n in zip(self.tail_Z, self.n_tail)]
+        return Ws[0] if len(Ws) == 1 else np.concatenate(Ws)
 
     # ------------------------------------------------------------------ static
     def calibrate(self, forecaster, steps):
@@ -94,14 +98,13 @@ class ForecastCalibration:
             return
         missing = np.asarray(missing)
         L, k, H = self.window_len, self.n_targets, int(missing.max())
-        Ws, X_futs = [], []
+        X_futs = []
         for tail_Z, n in zip(self.tail_Z, self.n_tail):
-            Ws.append(windows_of(tail_Z, L)[:n])  # origin j ends at tail row j + L - 1
             if forecaster._strategy.reads_future_X and tail_Z.shape[1] > k and H > 1:
                 # rows after each origin; beyond the tail only steps without a target use them
                 rows = np.arange(n)[:, None] + L + np.arange(H - 1)[None, :]
                 X_futs.append(tail_Z[np.minimum(rows, len(tail_Z) - 1), k:])
-        W = Ws[0] if len(Ws) == 1 else np.concatenate(Ws)
+        W = self.origin_windows()
         X_fut = None if not X_futs else X_futs[0] if len(X_futs) == 1 else np.concatenate(X_futs)
         center = forecaster._forecast(W, X_fut, missing, n_samples=None)[0]
         spread = residual_spread(forecaster, W, X_fut, missing)[0]
